@@ -1,0 +1,100 @@
+"""Crises: scheduled shocks (uncertainties, not levers), their intensity and who they hit.
+
+A crisis has a kind, an onset week, a duration at full ``severity`` and an exponential fade-out
+with time scale ``recovery``. Economic crises and pandemics add need to the citizens they hit
+(``reach`` of the population, the already needy three times as likely); a migration crisis brings
+newcomers of the minority group with need ``severity``, arriving evenly over its duration; a
+pandemic confines citizens for ``confinement`` weeks, which frees time for those not hit (SOLIDUS,
+'Introduction'; VALLECAS). Every crisis raises public salience, which feeds awareness
+(SOLIDUS factor 07, 'sameness ... in experienced risk').
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+VULNERABLE_WEIGHT = 3.0
+"""How much likelier a citizen already in need is to be hit (assumption)."""
+
+
+def newcomer_count(crisis: dict, residents: int) -> int:
+    """Number of newcomers a migration crisis brings."""
+    return int(round(crisis["arrivals"] * residents))
+
+
+def intensity_profile(crisis: dict, weeks: int) -> np.ndarray:
+    """Intensity of one crisis in each week: ``severity`` while on, then an exponential fade."""
+    t = np.arange(weeks, dtype=np.float64)
+    end = crisis["onset"] + crisis["duration"]
+    after = np.exp(-(t - end) / crisis["recovery"]) if crisis["recovery"] > 0 else 0.0
+    level = np.where(t < crisis["onset"], 0.0, np.where(t < end, 1.0, after))
+    return crisis["severity"] * level
+
+
+@dataclass(frozen=True)
+class CrisisWeek:
+    """What the crises do in one week.
+
+    Attributes:
+        salience: Public salience of crises (the largest intensity), in [0, 1].
+        economic: Intensity of economic crises (cuts donations), in [0, 1].
+        confinement: A pandemic confinement is in force.
+    """
+
+    salience: float
+    economic: float
+    confinement: bool
+
+
+class CrisisSchedule:
+    """All crises of a run, with their precomputed profiles and who each one hits.
+
+    Args:
+        crises: The scenario's crisis tables.
+        weeks: The run's horizon.
+        base_need: Need of each citizen slot before crises.
+        rng: The ``crises`` random stream (one draw per citizen per crisis).
+    """
+
+    def __init__(self, crises: list[dict], weeks: int, base_need: np.ndarray,
+                 rng: np.random.Generator):
+        self.crises = crises
+        self.profiles = np.array([intensity_profile(c, weeks) for c in crises]).reshape(
+            len(crises), weeks)
+        weight = 1.0 + (VULNERABLE_WEIGHT - 1.0) * (base_need > 0)
+        self.hit = []
+        for crisis in crises:
+            u = rng.random(base_need.size)
+            p_hit = np.clip(crisis["reach"] * weight / weight.mean(), 0.0, 1.0)
+            hits_need = crisis["kind"] in ("economic", "pandemic")
+            self.hit.append((u < p_hit) if hits_need else np.zeros(base_need.size, bool))
+
+    def week(self, t: int) -> CrisisWeek:
+        """Summarise the crises in week ``t``."""
+        if not self.crises:
+            return CrisisWeek(0.0, 0.0, False)
+        now = self.profiles[:, t]
+        economic = max((i for c, i in zip(self.crises, now, strict=True)
+                        if c["kind"] == "economic"), default=0.0)
+        confined = any(c["kind"] == "pandemic" and c["onset"] <= t < c["onset"] + c["confinement"]
+                       for c in self.crises)
+        return CrisisWeek(float(now.max()), float(economic), confined)
+
+    def need(self, t: int, base_need: np.ndarray) -> np.ndarray:
+        """Need in week ``t``: base need plus the intensity of each crisis that hit the citizen."""
+        need = base_need.copy()
+        for hit, level in zip(self.hit, self.profiles[:, t], strict=True):
+            if level > 0:
+                need[hit] += level
+        return np.minimum(need, 1.0, out=need)
+
+    def availability(self, t: int, base: np.ndarray) -> np.ndarray:
+        """Availability in week ``t``: confinement frees time for those a pandemic did not hit."""
+        avail = base.copy()
+        for crisis, hit in zip(self.crises, self.hit, strict=True):
+            if crisis["kind"] == "pandemic" and crisis["onset"] <= t < (
+                    crisis["onset"] + crisis["confinement"]):
+                avail[~hit] += crisis["availability_boost"]
+        return np.minimum(avail, 1.0, out=avail)

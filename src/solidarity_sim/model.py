@@ -1,0 +1,213 @@
+"""``SolidarityModel``: the Mesa model and its weekly schedule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mesa
+import numpy as np
+
+from . import processes as proc
+from .agents import CSO, Citizen, State
+from .crises import CrisisSchedule, CrisisWeek
+from .csos import CSOTable, draw_factors
+from .network import build_network
+from .population import make_population
+from .records import REPORTERS, RetentionMemory, SpellLog
+from .scenario import Scenario, load_scenario
+from .streams import Streams
+
+FLOW_KEYS = ("joins", "quits", "quits_burnout", "csos_founded", "csos_dissolved",
+             "csos_formalised")
+INITIAL_TENURE_MEAN = 156.0
+"""Mean tenure, in weeks, of the volunteers already active at the start (assumption)."""
+
+
+class SolidarityModel(mesa.Model):
+    """Citizens, volunteers, CSOs and the state on a social network, one step per week.
+
+    Args:
+        scenario: A bundled scenario name, a TOML path, or a :class:`Scenario`.
+        rng: The run's seed; every random stream is derived from it. None draws a fresh seed
+            (recorded in ``self.seed``).
+        **kwargs: Parameter overrides by dotted path, e.g. ``**{"csos.factors.meaning": 0.8}``
+            (how ``mesa.batch_run`` and SolaraViz pass parameters).
+
+    Attributes:
+        scenario: The validated scenario, overrides applied.
+        p: Its parameters (nested dict).
+        pop: Citizen arrays (:class:`~solidarity_sim.population.Population`).
+        net: The social network.
+        cso_table: CSO arrays (:class:`~solidarity_sim.csos.CSOTable`).
+        state: The :class:`~solidarity_sim.agents.State` agent.
+        datacollector: Mesa ``DataCollector`` of the weekly model-level series.
+        spells: Log of every volunteering spell.
+    """
+
+    def __init__(self, scenario: str | Scenario | None = "baseline", *, rng: Any = None,
+                 **kwargs: Any):
+        if rng is None:
+            rng = int(np.random.SeedSequence().generate_state(1)[0])
+        super().__init__(rng=rng)
+        self.seed = int(rng)
+        self.scenario = load_scenario(scenario, kwargs)
+        self.p = self.scenario.params
+        self.streams = Streams(self.seed)
+        self.week = 0
+        self.flows: dict[str, Any] = {}
+
+        self.pop = make_population(self.p, self.streams["population"])
+        pop = self.pop
+        self.n_neighbourhoods = self.p["population"]["neighbourhoods"]
+        self.n_cells = 2 * self.n_neighbourhoods
+        self.cell = pop.nbhd * 2 + pop.group
+        pp = self.p["population"]
+        self.net = build_network(pop.nbhd, pop.group, self.n_neighbourhoods,
+                                 pp["mean_degree"], pp["local_ties"], pp["homophily"],
+                                 self.streams["network"])
+        self.crises = CrisisSchedule(self.p["crises"], self.p["weeks"], pop.base_need,
+                                     self.streams["crises"])
+        self.crisis = CrisisWeek(0.0, 0.0, False)
+        self.state = State(self, self.p["state"])
+        self.cso_table = CSOTable()
+        self._citizen_views: list[Citizen | None] = [None] * pop.size
+        self._cso_views: list[CSO] = []
+        self._found_initial_csos()
+        self.cso_slots = len(self.cso_table) + 4 * self.n_neighbourhoods + 16
+        self.coverage = self.state.coverage(0, pop.newcomer)
+        self.payments = np.zeros(len(self.cso_table))
+        self.neighbour_share = np.zeros(pop.size)
+        self._seed_volunteers()
+
+        self.spells = SpellLog()
+        self.retention = RetentionMemory(pop.size)
+        self.datacollector = mesa.DataCollector(model_reporters=REPORTERS)
+        self.running = True
+
+    # -- set-up --------------------------------------------------------------------------------
+
+    def _found_initial_csos(self) -> None:
+        c = self.p["csos"]
+        rng = self.streams["csos"]
+        n = int(round(c["density"] * self.p["population"]["citizens"] / 10_000))
+        factors = draw_factors(c["factors"], c["factor_spread"], n, rng)
+        homes = rng.integers(0, self.n_neighbourhoods, size=n)
+        scale = min(c["initial_scale"], self.n_neighbourhoods)
+        self.cso_table.add(factors, homes, 0, formal=True, budget=c["initial_budget"], scale=scale)
+        self.update_reach()
+
+    def _seed_volunteers(self) -> None:
+        """Start with ``initial_share`` of citizens volunteering, the keenest most likely."""
+        pop, rng = self.pop, self.streams["population"]
+        u_pick, u_cso = rng.random((2, pop.size))
+        tenure = rng.exponential(INITIAL_TENURE_MEAN, size=pop.size).astype(np.int64)
+        weights = proc.cell_weights(self, proc.attractiveness(self))
+        reachable = weights.max(axis=0, initial=0.0)[self.cell] > 0
+        keen = pop.disposition * pop.availability * pop.awareness * reachable * pop.present
+        target = self.p["volunteering"]["initial_share"] * pop.present.sum()
+        p = np.minimum(1.0, target * keen / keen.sum()) if keen.sum() > 0 else keen
+        who = np.flatnonzero(u_pick < p)
+        self.flows = dict.fromkeys(FLOW_KEYS, 0)
+        proc.start_spells(self, who, proc.choose_csos(weights, self.cell[who], u_cso[who]), 0)
+        pop.spell_start[who] = -tenure[who]
+
+    # -- helpers used by the processes -------------------------------------------------------
+
+    def draw(self, stream: str, n: int) -> np.ndarray:
+        """``n`` uniform numbers from a named stream (drawn every week, whatever the state)."""
+        return self.streams[stream].random(n)
+
+    def update_reach(self) -> None:
+        """Recompute which neighbourhoods each active CSO serves (CSOs x neighbourhoods)."""
+        t = self.cso_table
+        reach = np.zeros((len(t), self.n_neighbourhoods))
+        for j in np.flatnonzero(t.active):
+            reach[j, self.net.catchment(int(t.home[j]), int(t.scale[j]))] = 1.0
+        self.reach = reach
+
+    @property
+    def n_present(self) -> int:
+        """Citizens living here now."""
+        return int(self.pop.present.sum())
+
+    # -- the schedule ----------------------------------------------------------------------------
+
+    def step(self) -> None:
+        """Advance one week.
+
+        The processes run in this order (DESIGN §3; ODD 'Process overview and scheduling'):
+
+        1. **Crises** set arrivals, need and availability for the week.
+        2. **State** sets welfare coverage and pays CSOs by the funding policy and levers.
+        3. **Awareness** spreads from volunteering neighbours, CSO outreach, crises and
+           campaigns, and decays.
+        4. **Recruitment**: bystanders join a reachable CSO.
+        5. **Service**: CSO capacity (volunteers and paid staff) serves the need welfare leaves.
+        6. **Wellbeing and retention**: fatigue, meaning and training change; volunteers may quit
+           (burnout or other reasons); every spell is logged.
+        7. **CSO dynamics**: legitimacy, recognition, donations, budgets, scale, dissolution.
+        8. **Emergence**: in a crisis, informal groups are founded; old enough ones formalise.
+        9. **Records**: the weekly series are collected.
+        """
+        t = self.week
+        self.flows = dict.fromkeys(FLOW_KEYS, 0)
+        proc.apply_crises(self, t)
+        proc.state_acts(self, t)
+        proc.spread_awareness(self, t)
+        proc.recruit(self, t)
+        proc.serve(self, t)
+        proc.wellbeing_and_retention(self, t)
+        proc.cso_dynamics(self, t)
+        proc.emergence(self, t)
+        self.state.close_week()
+        self.flows["retention_12m"] = self.retention.push(t, self.pop.volunteer)
+        self.datacollector.collect(self)
+        self.week += 1
+        self._sync_cso_views()
+        if self.week >= self.p["weeks"]:
+            self.running = False
+
+    def run(self, weeks: int | None = None) -> None:
+        """Step to the scenario's horizon (or ``weeks`` more weeks)."""
+        end = self.p["weeks"] if weeks is None else self.week + weeks
+        while self.week < end:
+            self.step()
+
+    # -- Mesa agent views ------------------------------------------------------------------------
+
+    def _sync_cso_views(self) -> None:
+        for j in range(len(self._cso_views), len(self.cso_table)):
+            self._cso_views.append(CSO(self, j))
+
+    def cso_agent(self, j: int) -> CSO:
+        """The Mesa agent of CSO row ``j``."""
+        self._sync_cso_views()
+        return self._cso_views[j]
+
+    def citizen(self, i: int) -> Citizen:
+        """The Mesa agent of citizen row ``i`` (made on first use)."""
+        view = self._citizen_views[i]
+        if view is None:
+            view = self._citizen_views[i] = Citizen(self, i)
+        return view
+
+    @property
+    def citizens(self) -> mesa.agent.AgentSet:
+        """Every present citizen as a Mesa agent (views are made on first access)."""
+        return mesa.agent.AgentSet(
+            [self.citizen(int(i)) for i in np.flatnonzero(self.pop.present)], random=self.random)
+
+    @property
+    def volunteers(self) -> mesa.agent.AgentSet:
+        """Citizens in the volunteer role."""
+        return mesa.agent.AgentSet(
+            [self.citizen(int(i)) for i in np.flatnonzero(self.pop.volunteer)],
+            random=self.random)
+
+    @property
+    def csos(self) -> mesa.agent.AgentSet:
+        """Active CSOs as Mesa agents."""
+        self._sync_cso_views()
+        return mesa.agent.AgentSet(
+            [self._cso_views[j] for j in np.flatnonzero(self.cso_table.active)],
+            random=self.random)

@@ -1,0 +1,135 @@
+"""The social network: neighbourhoods on a grid, citizen ties with locality and homophily.
+
+networkx builds (and can analyse) the graph of neighbourhoods, a 2-D grid; citizen ties are drawn
+vectorised from it and stored as CSR arrays (a ``scipy.sparse`` matrix), so the weekly processes
+sum over neighbours with one sparse product. networkx is never used in the weekly loop; for
+analysis, :meth:`SocialNetwork.to_networkx` returns the citizen graph.
+
+Tie model (a stochastic block model over neighbourhood x group blocks): each citizen sends
+Poisson(``mean_degree`` / 2) ties; a tie stays in the citizen's neighbourhood with probability
+``local_ties`` (else goes to a random adjacent one) and links to the same identity group with
+probability ``homophily``; its other end is a uniform member of that block. Ties are undirected.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cache
+
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+
+
+def neighbourhood_grid(k: int) -> nx.Graph:
+    """Return ``k`` neighbourhoods on a near-square grid, as a graph with nodes ``0..k-1``."""
+    rows = max(1, math.isqrt(k))
+    cols = math.ceil(k / rows)
+    grid = nx.grid_2d_graph(rows, cols)
+    graph = nx.convert_node_labels_to_integers(grid, ordering="sorted")
+    return graph.subgraph(range(k)).copy()
+
+
+@dataclass(eq=False)
+class SocialNetwork:
+    """Citizen ties in CSR form, plus the neighbourhood graph.
+
+    Attributes:
+        adjacency: Symmetric ``scipy.sparse.csr_array`` of ones (citizen x citizen).
+        neighbourhoods: The networkx graph of neighbourhoods.
+    """
+
+    adjacency: sp.csr_array
+    neighbourhoods: nx.Graph
+    _orders: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def indptr(self) -> np.ndarray:
+        """CSR row pointers."""
+        return self.adjacency.indptr
+
+    @property
+    def indices(self) -> np.ndarray:
+        """CSR column indices (the neighbours of each citizen)."""
+        return self.adjacency.indices
+
+    def degree(self) -> np.ndarray:
+        """Number of ties of each citizen."""
+        return np.diff(self.adjacency.indptr)
+
+    def neighbour_sum(self, values: np.ndarray) -> np.ndarray:
+        """Sum ``values`` over each citizen's neighbours (one sparse product)."""
+        return self.adjacency @ values
+
+    def catchment(self, home: int, size: int) -> np.ndarray:
+        """The ``size`` neighbourhoods nearest ``home`` (breadth-first, ties by index)."""
+        order = self._orders.get(home)
+        if order is None:
+            dist = nx.single_source_shortest_path_length(self.neighbourhoods, home)
+            order = np.array(sorted(dist, key=lambda n: (dist[n], n)), dtype=np.int64)
+            self._orders[home] = order
+        return order[:size]
+
+    def to_networkx(self) -> nx.Graph:
+        """The citizen graph as networkx, for analysis (not for large populations)."""
+        return nx.from_scipy_sparse_array(self.adjacency)
+
+
+@cache
+def _grid_arrays(k: int) -> tuple[nx.Graph, np.ndarray, np.ndarray]:
+    graph = neighbourhood_grid(k)
+    adj = nx.to_scipy_sparse_array(graph, nodelist=range(k), format="csr")
+    return graph, adj.indptr.astype(np.int64), adj.indices.astype(np.int64)
+
+
+def build_network(nbhd: np.ndarray, group: np.ndarray, n_neighbourhoods: int,
+                  mean_degree: float, local_ties: float, homophily: float,
+                  rng: np.random.Generator) -> SocialNetwork:
+    """Draw the citizen ties.
+
+    Args:
+        nbhd: Neighbourhood of each citizen (``0..n_neighbourhoods-1``).
+        group: Identity group of each citizen (0 majority, 1 minority).
+        n_neighbourhoods: Number of neighbourhoods.
+        mean_degree: Mean number of ties per citizen.
+        local_ties: Probability a tie stays inside the neighbourhood.
+        homophily: Probability a tie links the same group.
+        rng: The ``network`` random stream.
+
+    Returns:
+        The network.
+    """
+    n = nbhd.size
+    graph, nb_ptr, nb_idx = _grid_arrays(n_neighbourhoods)
+    block = nbhd.astype(np.int64) * 2 + group
+    members = np.argsort(block, kind="stable")
+    block_size = np.bincount(block, minlength=2 * n_neighbourhoods)
+    block_start = np.concatenate(([0], np.cumsum(block_size)[:-1]))
+
+    stubs = rng.poisson(mean_degree / 2.0, size=n)
+    src = np.repeat(np.arange(n, dtype=np.int64), stubs)
+    m = src.size
+    u_local, u_adj, u_group, u_pick = rng.random((4, m))
+    k = nbhd[src].astype(np.int64)
+    n_adj = nb_ptr[k + 1] - nb_ptr[k]
+    go_out = (u_local >= local_ties) & (n_adj > 0)
+    adj_k = nb_idx[nb_ptr[k] + np.minimum((u_adj * n_adj).astype(np.int64),
+                                          np.maximum(n_adj - 1, 0))]
+    k = np.where(go_out, adj_k, k)
+    g = np.where(u_group < homophily, group[src], 1 - group[src])
+    target_block = k * 2 + g
+    empty = block_size[target_block] == 0
+    target_block = np.where(empty, target_block ^ 1, target_block)
+    size = block_size[target_block]
+    ok = size > 0
+    dst = members[block_start[target_block[ok]] + (u_pick[ok] * size[ok]).astype(np.int64)]
+    src = src[ok]
+    keep = src != dst
+    src, dst = src[keep], dst[keep]
+    rows = np.concatenate((src, dst))
+    cols = np.concatenate((dst, src))
+    adjacency = sp.csr_array((np.ones(rows.size, dtype=np.float64), (rows, cols)), shape=(n, n))
+    adjacency.sum_duplicates()
+    adjacency.data[:] = 1.0
+    return SocialNetwork(adjacency, graph)

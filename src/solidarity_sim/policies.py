@@ -1,0 +1,148 @@
+"""Funding policies and non-monetary levers of the state; each reports what it spent.
+
+Funding policies (``state.funding.policy``) pay the weekly civil-society budget to formal CSOs
+(informal groups have no access to public funds):
+
+* ``none``: nothing is paid.
+* ``project_grants``: competitive rounds every ``round_weeks``; the best-scoring share
+  ``success_rate`` of applicants (recognition + transparency + legitimacy + noise) win equal grants
+  for one round; renewal is uncertain and applying costs ``application_overhead`` of capacity in the
+  four weeks before a round (SOLIDUS, 'The findings': 'ongoing, established funding').
+* ``core_funding``: stable funding, shared in proportion to each CSO's scale (SOLIDUS, 'The
+  findings').
+* ``performance``: shared in proportion to legitimacy x transparency, among CSOs whose transparency
+  meets the ``social_clause`` (SOLIDUS factors 02 and 05).
+* ``procurement``: pays ``price`` per need unit served last week, to CSOs meeting the social clause,
+  pro rata when the budget runs short (SSOLEIL 8.4.4: market reserve, social clauses).
+
+Levers (``state.levers``, each in €/citizen/year): crisis emergency funds, awareness campaign,
+training programme, recognition awards and inter-cooperation network support; ``state.austerity``
+cuts the budget, the levers and welfare coverage from its start week.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .csos import CSOTable
+
+GRANT_APPLICATION_WEEKS = 4
+"""Weeks before a grant round in which applicants write proposals (assumption)."""
+
+AWARD_WINNERS = 3
+"""Recognition awards given each year (assumption)."""
+
+SPENDING_ITEMS = ("funding", "emergency", "campaign", "training", "awards", "network")
+
+
+@dataclass
+class Spending:
+    """What the state spent in one week on civil society, by item, in €."""
+
+    amounts: dict[str, float] = field(default_factory=lambda: dict.fromkeys(SPENDING_ITEMS, 0.0))
+
+    @property
+    def total(self) -> float:
+        """All civil-society spending this week."""
+        return sum(self.amounts.values())
+
+
+def weekly(per_capita_year: float, citizens: int) -> float:
+    """Turn €/citizen/year into € per week for a population."""
+    return per_capita_year * citizens / 52.0
+
+
+def _eligible(csos: CSOTable, clause: float | None = None) -> np.ndarray:
+    ok = csos.active & csos.formal
+    return ok if clause is None else ok & (csos.factor("transparency") >= clause)
+
+
+def _share(budget: float, weights: np.ndarray) -> np.ndarray:
+    total = weights.sum()
+    return budget * weights / total if total > 0 else np.zeros_like(weights)
+
+
+def fund_none(csos: CSOTable, budget: float, week: int, fp: dict, noise: np.ndarray
+              ) -> np.ndarray:
+    """Pay nothing."""
+    return np.zeros(len(csos))
+
+
+def fund_core(csos: CSOTable, budget: float, week: int, fp: dict, noise: np.ndarray
+              ) -> np.ndarray:
+    """Stable core funding in proportion to scale."""
+    return _share(budget, np.where(_eligible(csos), csos.scale, 0.0))
+
+
+def fund_performance(csos: CSOTable, budget: float, week: int, fp: dict, noise: np.ndarray
+                     ) -> np.ndarray:
+    """Performance-based funding in proportion to legitimacy x transparency."""
+    ok = _eligible(csos, fp["social_clause"])
+    return _share(budget, np.where(ok, csos.legitimacy * csos.factor("transparency"), 0.0))
+
+
+def fund_procurement(csos: CSOTable, budget: float, week: int, fp: dict, noise: np.ndarray
+                     ) -> np.ndarray:
+    """Procurement: a price per need unit served, pro rata when the budget is short."""
+    bill = np.where(_eligible(csos, fp["social_clause"]), fp["price"] * csos.served, 0.0)
+    total = bill.sum()
+    return bill * min(1.0, budget / total) if total > 0 else bill
+
+
+def fund_project_grants(csos: CSOTable, budget: float, week: int, fp: dict,
+                        noise: np.ndarray) -> np.ndarray:
+    """Competitive project grants, awarded at each round and paid weekly until the next."""
+    if week % fp["round_weeks"] == 0:
+        applicants = np.flatnonzero(_eligible(csos))
+        csos.grant[:] = 0.0
+        if applicants.size:
+            score = (csos.recognition + csos.factor("transparency") + csos.legitimacy
+                     + 0.5 * noise[:len(csos)])[applicants]
+            n_win = max(1, int(np.ceil(fp["success_rate"] * applicants.size)))
+            winners = applicants[np.argsort(-score, kind="stable")[:n_win]]
+            csos.grant[winners] = budget / n_win
+            csos.grant_until[winners] = week + fp["round_weeks"]
+    paid = np.where(csos.active & (csos.grant_until > week), csos.grant, 0.0)
+    return paid * min(1.0, budget / paid.sum()) if paid.sum() > 0 else paid
+
+
+FUNDING: dict[str, Callable[..., np.ndarray]] = {
+    "none": fund_none,
+    "project_grants": fund_project_grants,
+    "core_funding": fund_core,
+    "performance": fund_performance,
+    "procurement": fund_procurement,
+}
+"""Each funding policy: ``(csos, weekly_budget, week, funding_params, noise) -> payments``."""
+
+
+def application_capacity(csos: CSOTable, week: int, fp: dict, policy: str) -> np.ndarray:
+    """Capacity multiplier: applicants lose time to proposals before a project-grant round."""
+    to_round = (-week) % fp["round_weeks"]
+    writing = policy == "project_grants" and 0 < to_round <= GRANT_APPLICATION_WEEKS
+    return np.where(writing & _eligible(csos), 1.0 - fp["application_overhead"], 1.0)
+
+
+def emergency_funds(csos: CSOTable, budget: float) -> np.ndarray:
+    """Crisis emergency funds to formal CSOs, in proportion to last week's demand."""
+    return _share(budget, np.where(_eligible(csos), csos.demand, 0.0))
+
+
+def recognition_awards(csos: CSOTable, prize: float, boost: float) -> np.ndarray:
+    """Give the yearly awards to the most legitimate active CSOs; return the prize money paid."""
+    paid = np.zeros(len(csos))
+    active = np.flatnonzero(csos.active)
+    if prize <= 0 or active.size == 0:
+        return paid
+    winners = active[np.argsort(-csos.legitimacy[active], kind="stable")[:AWARD_WINNERS]]
+    csos.recognition[winners] += boost * (1.0 - csos.recognition[winners])
+    paid[winners] = prize / winners.size
+    return paid
+
+
+def network_strength(per_capita_year: float, scale: float) -> float:
+    """Benefit of inter-cooperation network support, in [0, 1): ``1 - exp(-support / scale)``."""
+    return 1.0 - np.exp(-per_capita_year / scale) if scale > 0 else 0.0

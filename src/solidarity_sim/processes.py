@@ -1,0 +1,378 @@
+"""The nine weekly processes (DESIGN §3), each a function of the model and the week.
+
+Citizen processes are vectorised over the whole population; CSO processes over the short CSO
+arrays. Every process that uses randomness draws from its own named stream, the same amount every
+week whatever the state (common random numbers). The ODD document gives the equations with their
+sources; the comments here name the factor each term carries.
+
+Notation: ``pop`` the citizen arrays, ``csos`` the CSO arrays, ``p`` the scenario parameters,
+``cell`` a citizen's neighbourhood x group block (``2 * nbhd + group``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .csos import FORMALISATION_LIFT, INFORMAL_PROFILE, F
+from .parameters import FACTORS
+from .policies import application_capacity
+
+if TYPE_CHECKING:
+    from .model import SolidarityModel
+
+LOAD_MAX = 3.0
+"""Largest workload (demand / capacity) that still adds fatigue (assumption)."""
+
+FATIGUE_PRODUCTIVITY = 0.5
+"""Productivity lost at full fatigue (assumption)."""
+
+BENEFICIARY_MEMORY = 26
+"""Weeks a former beneficiary keeps the democracy recruitment bonus (assumption)."""
+
+NO_DEMAND = 1e-9
+"""Demand below which a CSO counts as having none."""
+
+SERVICE_ROUNDS = 2
+"""Allocation rounds; in the second, spare capacity serves need others left (assumption)."""
+
+
+def _exp_hazard(h: np.ndarray) -> np.ndarray:
+    """Weekly probability from a hazard: ``1 - exp(-h)``."""
+    return -np.expm1(-h)
+
+
+# 1. Crises ---------------------------------------------------------------------------------
+
+def apply_crises(m: SolidarityModel, t: int) -> None:
+    """Update arrivals, need and availability from the crisis schedule."""
+    pop = m.pop
+    np.less_equal(pop.arrival, t, out=pop.present)
+    m.crisis = m.crises.week(t)
+    if m.crises.crises:
+        pop.need = m.crises.need(t, pop.base_need)
+        pop.availability = m.crises.availability(t, pop.base_availability)
+
+
+# 2. State -----------------------------------------------------------------------------------
+
+def state_acts(m: SolidarityModel, t: int) -> None:
+    """Set welfare coverage and pay CSOs by the funding policy and levers."""
+    noise = m.draw("policy", m.cso_slots)
+    m.payments = m.state.act(t, m.n_present, m.crisis.salience, noise)
+    m.coverage = m.state.coverage(t, m.pop.newcomer)
+
+
+# 3. Awareness -------------------------------------------------------------------------------
+
+def spread_awareness(m: SolidarityModel, t: int) -> None:
+    """Awareness grows from volunteering neighbours, CSO outreach, crises and campaigns; decays."""
+    pop, csos, a = m.pop, m.cso_table, m.p["awareness"]
+    present = pop.present.astype(np.float64)
+    vol_nbrs = m.net.neighbour_sum(pop.volunteer & pop.present)
+    all_nbrs = m.net.neighbour_sum(present)
+    m.neighbour_share = vol_nbrs / np.maximum(all_nbrs, 1.0)
+    # factor 07 (awareness practice) and 04 (recognition): outreach in the catchment
+    outreach_j = (m.p["effects"]["awareness_outreach"] * csos.factor("awareness")
+                  * (0.5 + csos.recognition) * csos.active)
+    outreach_k = -np.expm1(-(outreach_j @ m.reach))
+    drive = (a["media"] + a["neighbours"] * m.neighbour_share + a["outreach"] * outreach_k[pop.nbhd]
+             + a["crisis"] * m.crisis.salience + m.state.campaign_input(t))
+    aw = pop.awareness
+    aw += (1.0 - aw) * _exp_hazard(drive) - a["decay"] * aw
+    np.clip(aw, 0.0, 1.0, out=aw)
+
+
+# 4. Recruitment -----------------------------------------------------------------------------
+
+def attractiveness(m: SolidarityModel) -> np.ndarray:
+    """Attractiveness of each CSO to recruits and beneficiaries of each group (CSOs x 2).
+
+    Recognition attracts (factor 04); a non-pluralist CSO reaches fewer minority members
+    (factor 03, exclusive solidarity).
+    """
+    csos, e = m.cso_table, m.p["effects"]
+    base = (1.0 + e["recognition_attraction"] * csos.recognition) * csos.active
+    minority = base * (1.0 - e["pluralism_reach"] * (1.0 - csos.factor("pluralism")))
+    return np.column_stack((base, minority))
+
+
+def cell_weights(m: SolidarityModel, attract: np.ndarray) -> np.ndarray:
+    """Weight of each CSO in each cell: reach x attractiveness (CSOs x cells)."""
+    return (m.reach[:, :, None] * attract[:, None, :]).reshape(len(m.cso_table), -1)
+
+
+def choose_csos(weights: np.ndarray, cells: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Pick a CSO for each citizen with probability proportional to its weight in their cell."""
+    cum = np.cumsum(weights[:, cells], axis=0)
+    return (cum < u * cum[-1]).sum(axis=0)
+
+
+def start_spells(m: SolidarityModel, who: np.ndarray, cso: np.ndarray, t: int) -> None:
+    """Make citizens volunteers of the given CSOs from week ``t``."""
+    pop = m.pop
+    pop.volunteer[who] = True
+    pop.cso[who] = cso
+    pop.spell_start[who] = t
+    pop.meaning[who] = m.cso_table.factor("meaning")[cso]
+    m.flows["joins"] += who.size
+
+
+def recruit(m: SolidarityModel, t: int) -> None:
+    """Bystanders join a reachable CSO with a hazard from their state and their neighbours."""
+    pop, v, e = m.pop, m.p["volunteering"], m.p["effects"]
+    u_join = m.draw("recruitment", pop.size)
+    u_pick = m.draw("choice", pop.size)
+    weights = cell_weights(m, attractiveness(m))
+    best = weights.max(axis=0, initial=0.0)
+    recent = (t - pop.last_served) <= BENEFICIARY_MEMORY
+    # factor 01: beneficiaries involved in decisions become volunteers (Trussell Trust, RIO)
+    beneficiary_boost = 1.0 + e["democracy_recruitment"] * pop.provider_democracy * recent
+    hazard = (v["join_rate"] * pop.availability * pop.disposition * pop.awareness
+              * (1.0 + v["contagion"] * m.neighbour_share) * (1.0 - pop.fatigue)
+              * (1.0 + v["crisis_motivation"] * m.crisis.salience)
+              * beneficiary_boost * best[m.cell])
+    joins = np.flatnonzero(pop.present & ~pop.volunteer & (u_join < _exp_hazard(hazard)))
+    if joins.size:
+        start_spells(m, joins, choose_csos(weights, m.cell[joins], u_pick[joins]), t)
+
+
+# 5. Service ---------------------------------------------------------------------------------
+
+def _split(weights: np.ndarray, need: np.ndarray) -> np.ndarray:
+    """Direct each cell's need to the CSOs reaching it, in proportion to their weights."""
+    total = weights.sum(axis=0)
+    return np.divide(weights, total, out=np.zeros_like(weights), where=total > 0) * need
+
+
+def volunteer_capacity(m: SolidarityModel) -> np.ndarray:
+    """Need units each CSO's volunteers can serve this week."""
+    pop, v = m.pop, m.p["volunteering"]
+    vols = np.flatnonzero(pop.volunteer)
+    effort = v["productivity"] * (1.0 + v["training_bonus"] * pop.trained[vols]) * (
+        1.0 - FATIGUE_PRODUCTIVITY * pop.fatigue[vols])
+    return np.bincount(pop.cso[vols], weights=effort, minlength=len(m.cso_table))
+
+
+def serve(m: SolidarityModel, t: int) -> None:
+    """CSOs serve the need that welfare leaves, in their catchment, rationing proportionally."""
+    pop, csos, c = m.pop, m.cso_table, m.p["csos"]
+    fp = m.p["state"]["funding"]
+    csos.spend = c["spend_rate"] * np.maximum(csos.budget, 0.0) * csos.active
+    staff = csos.spend / c["unit_cost"]
+    overhead = application_capacity(csos, t, fp, m.state.policy)
+    csos.capacity = (volunteer_capacity(m) + staff) * overhead * csos.active
+
+    met_state = pop.need * m.coverage * pop.present
+    remaining = pop.need * pop.present - met_state
+    by_cell = np.bincount(m.cell, weights=remaining, minlength=m.n_cells)
+    # recognition draws demand (factor 04); exclusive CSOs serve fewer minority members (03)
+    weights = cell_weights(m, attractiveness(m))
+    served = np.zeros_like(weights)
+    spare, left = csos.capacity.copy(), by_cell.copy()
+    for rnd in range(SERVICE_ROUNDS):
+        demand = _split(weights, left)
+        if rnd == 0:
+            csos.demand = demand.sum(axis=1)
+        ratio = np.minimum(1.0, np.divide(spare, demand.sum(axis=1), out=np.zeros(len(csos)),
+                                          where=demand.sum(axis=1) > NO_DEMAND))
+        round_served = demand * ratio[:, None]
+        served += round_served
+        spare -= round_served.sum(axis=1)
+        left = np.maximum(left - round_served.sum(axis=0), 0.0)
+    csos.served = served.sum(axis=1)
+    csos.served_total += csos.served
+    has_demand = csos.demand > NO_DEMAND
+    csos.load = np.where(has_demand, np.divide(csos.demand, csos.capacity,
+                                               out=np.full(len(csos), LOAD_MAX),
+                                               where=csos.capacity > 0), 0.0)
+    met_cell = served.sum(axis=0)
+    share_met = np.divide(met_cell, by_cell, out=np.zeros(m.n_cells), where=by_cell > 0)
+    pop.served = share_met[m.cell] * remaining
+    provider_dem = np.divide(csos.factor("democracy") @ served, met_cell,
+                             out=np.zeros(m.n_cells), where=met_cell > 0)
+    got = pop.served > 0
+    pop.last_served[got] = t
+    pop.provider_democracy[got] = provider_dem[m.cell[got]]
+
+    f = m.flows
+    f["need_total"] = float((pop.need * pop.present).sum())
+    f["need_met_state"] = float(met_state.sum())
+    f["need_met_csos"] = float(pop.served.sum())
+    minority = pop.group == 1
+    f["need_minority"] = float((pop.need * pop.present)[minority].sum())
+    f["unmet_need_minority"] = float((remaining - pop.served)[minority].sum())
+    f["beneficiaries"] = int(got.sum())
+
+
+# 6. Volunteer wellbeing and retention ---------------------------------------------------------
+
+def effective_scalability(m: SolidarityModel) -> np.ndarray:
+    """Scalability practice, raised by inter-cooperation network support (SSOLEIL 8.3.3)."""
+    s = m.cso_table.factor("scalability")
+    return s + (1.0 - s) * m.state.network_strength
+
+
+def train(m: SolidarityModel, t: int) -> None:
+    """CSOs with meaning practice train volunteers (DAC); the state's programme trains more."""
+    pop = m.pop
+    u_cso = m.draw("training", pop.size)
+    u_state = m.draw("levers", pop.size)
+    vol = pop.volunteer
+    j = np.where(vol, pop.cso, 0)
+    meaning = m.cso_table.factor("meaning")[j]
+    pop.trained |= vol & (u_cso < m.p["volunteering"]["training_rate"] * meaning)
+    budget = m.state.training_budget(t, m.n_present)
+    untrained = vol & ~pop.trained
+    n_untrained = int(untrained.sum())
+    if budget > 0 and n_untrained:
+        cost = m.p["state"]["levers"]["training_cost"]
+        newly = untrained & (u_state < min(1.0, budget / (cost * n_untrained)))
+        pop.trained |= newly
+        m.state.record_training(cost * int(newly.sum()))
+
+
+def wellbeing_and_retention(m: SolidarityModel, t: int) -> None:
+    """Fatigue follows workload and recovery, meaning follows the CSO; volunteers may quit."""
+    pop, csos, v, e = m.pop, m.cso_table, m.p["volunteering"], m.p["effects"]
+    u_quit = m.draw("retention", pop.size)
+    train(m, t)
+    vols = np.flatnonzero(pop.volunteer)
+    j = pop.cso[vols]
+    fat = pop.fatigue
+    rest = v["fatigue_recovery"] * fat
+    # factor 06: good management of scale shields volunteers from overload
+    overload = v["fatigue_gain"] * np.minimum(csos.load[j], LOAD_MAX) * (
+        1.0 - e["scalability_relief"] * effective_scalability(m)[j])
+    # factor 08: wellbeing care and training speed recovery (Debt Aid Companion)
+    care = 1.0 + e["meaning_recovery"] * csos.factor("meaning")[j] + (
+        v["training_recovery"] * pop.trained[vols])
+    fat -= rest
+    fat[vols] += overload - rest[vols] * (care - 1.0)
+    np.clip(fat, 0.0, 1.0, out=fat)
+    pop.meaning[vols] += v["meaning_adapt"] * (csos.factor("meaning")[j] - pop.meaning[vols])
+
+    # factor 01: voice lowers the fatigue -> quit hazard; factor 08: meaning lowers the rest
+    h_burn = v["burnout_rate"] * fat[vols] ** 2 * (
+        1.0 - e["democracy_retention"] * csos.factor("democracy")[j])
+    tenure = t - pop.spell_start[vols]
+    h_other = (v["quit_rate"] * (1.0 - e["meaning_retention"] * pop.meaning[vols])
+               * (1.0 + v["availability_quit"] * (1.0 - pop.availability[vols]))
+               * (1.0 + v["idle_quit"] * np.maximum(0.0, 1.0 - csos.load[j]))
+               * (1.0 + v["early_quit"] * np.exp(-tenure / max(v["early_weeks"], 1e-9))))
+    p_quit = _exp_hazard(h_burn + h_other)
+    u = u_quit[vols]
+    quits = u < p_quit
+    burnout = quits & (u < p_quit * h_burn / np.maximum(h_burn + h_other, 1e-300))
+    end_spells(m, vols[quits], np.where(burnout[quits], "burnout", "other"), t)
+
+
+def end_spells(m: SolidarityModel, who: np.ndarray, reasons: np.ndarray, t: int) -> None:
+    """Volunteers stop in week ``t``; their spells are logged."""
+    pop = m.pop
+    m.spells.close(who, pop.cso[who], pop.spell_start[who], t, reasons)
+    pop.volunteer[who] = False
+    pop.cso[who] = -1
+    m.flows["quits"] += who.size
+    m.flows["quits_burnout"] += int((reasons == "burnout").sum())
+
+
+# 7. CSO dynamics ----------------------------------------------------------------------------
+
+def cso_dynamics(m: SolidarityModel, t: int) -> None:
+    """Legitimacy, recognition, money, scale and dissolution of every CSO."""
+    csos, c, e, pop = m.cso_table, m.p["csos"], m.p["effects"], m.pop
+    u_scale = m.draw("scale", m.cso_slots)[:len(csos)]
+    csos.volunteers = np.bincount(pop.cso[pop.volunteer], minlength=len(csos))
+    csos.peak_volunteers = np.maximum(csos.peak_volunteers, csos.volunteers)
+    # factors 02 and 05: impact becomes legitimacy only when reported and demonstrated
+    impact = np.divide(csos.served, csos.demand, out=np.zeros(len(csos)),
+                       where=csos.demand > NO_DEMAND)
+    visible = impact * (1.0 - e["transparency_visibility"] * (1.0 - csos.factor("transparency"))) \
+        * (1.0 - e["legitimacy_demonstration"] * (1.0 - csos.factor("legitimacy")))
+    csos.legitimacy += c["legitimacy_rate"] * (visible - csos.legitimacy) * csos.active
+    # factor 04: a credible public profile turns legitimacy into recognition
+    drive = csos.legitimacy * (1.0 - e["recognition_practice"] * (1.0 - csos.factor("recognition")))
+    csos.recognition += c["recognition_rate"] * (drive - csos.recognition) * csos.active
+
+    d = m.p["donations"]
+    pool = d["per_capita"] * m.n_present / 52.0 * (1.0 - d["crisis_sensitivity"]
+                                                   * m.crisis.economic)
+    # factor 02: transparency is a trust criterion for donors
+    trust = csos.recognition * (1.0 + e["transparency_trust"] * csos.factor("transparency")) \
+        * csos.active
+    donations = pool * trust / trust.sum() if trust.sum() > 0 else np.zeros(len(csos))
+    csos.income = m.payments + donations
+    csos.income_total += csos.income
+    csos.budget += csos.income - csos.spend
+    m.flows["donations"] = float(donations.sum())
+    m.flows["cso_income"] = float(csos.income.sum())
+    m.flows["cso_spend"] = float(csos.spend.sum())
+
+    # factor 06 (and 04 via demand): catchment grows under excess demand when managed well
+    grow = csos.active & (csos.load > 1.0) & (
+        u_scale < e["scalability_growth"] * effective_scalability(m))
+    shrink = csos.active & (csos.load < 0.5) & (csos.scale > 1) & (u_scale > 1 - c["shrink_rate"])
+    csos.scale = np.clip(csos.scale + grow - shrink, 1, m.n_neighbourhoods)
+
+    gone = csos.active & (csos.volunteers == 0) & (csos.budget < c["dissolve_budget"])
+    csos.active &= ~gone
+    csos.dissolved[gone] = t
+    m.flows["csos_dissolved"] = int(gone.sum())
+    m.flows["cso_money_at_dissolution"] = float(csos.budget[gone].sum())
+    csos.budget[gone] = 0.0
+    m.update_reach()
+
+
+# 8. Emergence and institutionalisation ----------------------------------------------------------
+
+def emergence(m: SolidarityModel, t: int) -> None:
+    """In a crisis, neighbourhoods with high unmet need found informal groups; some formalise."""
+    pop, csos, em = m.pop, m.cso_table, m.p["emergence"]
+    u_found = m.draw("emergence", m.n_neighbourhoods)
+    u_formal = m.draw("emergence", m.cso_slots)[:len(csos)]
+    if not em["enabled"]:
+        return
+    informal = csos.active & ~csos.formal
+    eligible = informal & (t - csos.founded >= em["institutionalise_after"]) & (
+        csos.volunteers >= em["institutionalise_members"])
+    formalise = np.flatnonzero(eligible & (u_formal < em["institutionalise_rate"]))
+    for name, lift in FORMALISATION_LIFT.items():
+        col = csos.factors[formalise, F[name]]
+        csos.factors[formalise, F[name]] = np.minimum(1.0, col + lift)
+    csos.formal[formalise] = True
+    csos.formalised[formalise] = t
+    m.flows["csos_formalised"] = formalise.size
+
+    if m.crisis.salience <= 0:
+        return
+    k_n = m.n_neighbourhoods
+    residents = np.bincount(pop.nbhd, weights=pop.present, minlength=k_n)
+    unmet = np.bincount(pop.nbhd, weights=pop.need * pop.present * (1 - m.coverage) - pop.served,
+                        minlength=k_n)
+    aware = np.bincount(pop.nbhd, weights=pop.awareness * pop.present, minlength=k_n)
+    per_capita = np.divide(unmet, residents, out=np.zeros(k_n), where=residents > 0)
+    mean_aware = np.divide(aware, residents, out=np.zeros(k_n), where=residents > 0)
+    has_group = np.zeros(k_n, bool)
+    has_group[csos.home[informal]] = True
+    p_found = em["rate"] * m.crisis.salience * mean_aware
+    found = np.flatnonzero((per_capita > em["unmet_threshold"]) & ~has_group & (u_found < p_found))
+    for k in found:
+        found_group(m, int(k), t)
+
+
+def found_group(m: SolidarityModel, k: int, t: int) -> None:
+    """Found an informal mutual-aid group in neighbourhood ``k`` with its keenest residents."""
+    pop = m.pop
+    candidates = np.flatnonzero((pop.nbhd == k) & pop.present & ~pop.volunteer)
+    if candidates.size == 0:
+        return
+    keen = pop.disposition[candidates] * pop.availability[candidates] * pop.awareness[candidates]
+    founders = candidates[np.argsort(-keen, kind="stable")[:m.p["emergence"]["founders"]]]
+    factors = np.array([[INFORMAL_PROFILE[f] for f in FACTORS]])
+    row = m.cso_table.add(factors, np.array([k]), t, formal=False, budget=0.0)
+    m.cso_table.recognition[row] = m.p["emergence"]["media_recognition"] * m.crisis.salience
+    m.flows["csos_founded"] += 1
+    m.update_reach()
+    start_spells(m, founders, np.full(founders.size, row[0]), t)

@@ -1,0 +1,58 @@
+"""Named random streams derived from one seed.
+
+Each weekly process draws from its own :class:`numpy.random.Generator`, spawned from the run's seed
+and the stream's name (after ``starsim/distributions.py``). Processes draw for the whole population
+every week whatever its state, so two runs with the same seed that differ only in a policy share
+their crisis, network and behaviour draws (common random numbers). Nothing here touches the global
+``random`` or ``np.random`` state.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+
+STREAM_NAMES = (
+    "network",      # ties between citizens
+    "population",   # citizens' initial attributes
+    "csos",         # initial CSOs and their factor levels
+    "crises",       # who a crisis hits, when newcomers arrive
+    "policy",       # grant competition scores
+    "levers",       # who a training programme trains
+    "recruitment",  # whether a bystander joins
+    "choice",       # which CSO a recruit joins
+    "retention",    # whether a volunteer quits, and why
+    "training",     # whether a CSO trains a volunteer
+    "scale",        # CSOs growing or shrinking their catchment
+    "emergence",    # informal groups founded, institutionalised
+)
+"""Every stream the model uses, one per process; a new process needs a new name here."""
+
+
+class Streams:
+    """A family of independent generators, one per name, all derived from ``seed``.
+
+    Args:
+        seed: The run's seed (a non-negative integer).
+
+    Example:
+        >>> s = Streams(7)
+        >>> s["recruitment"].random(3).shape
+        (3,)
+    """
+
+    def __init__(self, seed: int):
+        self.seed = int(seed)
+        self._gens = {
+            name: np.random.Generator(np.random.PCG64(
+                np.random.SeedSequence(self.seed, spawn_key=(zlib.crc32(name.encode()),))))
+            for name in STREAM_NAMES
+        }
+
+    def __getitem__(self, name: str) -> np.random.Generator:
+        try:
+            return self._gens[name]
+        except KeyError:
+            raise KeyError(f"no random stream named {name!r}; known: "
+                           f"{', '.join(STREAM_NAMES)}") from None
