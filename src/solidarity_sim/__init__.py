@@ -5,11 +5,16 @@ Quick start::
     import solidarity_sim as ss
     result = ss.run("baseline", seed=1, weeks=104)
     result.timeseries[["week", "volunteer_share", "retention_12m"]].tail()
+
+The model and results (which import Mesa and pandas) load on first use, so the command line
+starts fast.
 """
 
-from .model import SolidarityModel
-from .results import RunResult, run
+from importlib import import_module
+
 from .scenario import Scenario, ScenarioError, bundled_scenarios, load_scenario
+
+_LAZY = {"SolidarityModel": ".model", "RunResult": ".results", "run": ".results"}
 
 __all__ = [
     "RunResult",
@@ -20,3 +25,9 @@ __all__ = [
     "load_scenario",
     "run",
 ]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module 'solidarity_sim' has no attribute {name!r}")

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+ACTIVE = 0.05
+"""Salience above which a crisis counts as under way (emergence, shading in figures)."""
+
 VULNERABLE_WEIGHT = 3.0
 """How much likelier a citizen already in need is to be hit (assumption)."""
 
@@ -46,6 +49,11 @@ class CrisisWeek:
     salience: float
     economic: float
     confinement: bool
+
+    @property
+    def active(self) -> bool:
+        """A crisis is under way (its salience is above :data:`ACTIVE`)."""
+        return self.salience > ACTIVE
 
 
 class CrisisSchedule:

@@ -34,7 +34,7 @@ class SolidarityModel(mesa.Model):
             (how ``mesa.batch_run`` and SolaraViz pass parameters).
 
     Attributes:
-        scenario: The validated scenario, overrides applied.
+        spec: The validated scenario, overrides applied (``scenario`` is Mesa 3.5's).
         p: Its parameters (nested dict).
         pop: Citizen arrays (:class:`~solidarity_sim.population.Population`).
         net: The social network.
@@ -50,8 +50,8 @@ class SolidarityModel(mesa.Model):
             rng = int(np.random.SeedSequence().generate_state(1)[0])
         super().__init__(rng=rng)
         self.seed = int(rng)
-        self.scenario = load_scenario(scenario, kwargs)
-        self.p = self.scenario.params
+        self.spec = load_scenario(scenario, kwargs)
+        self.p = self.spec.params
         self.streams = Streams(self.seed)
         self.week = 0
         self.flows: dict[str, Any] = {}
@@ -68,6 +68,9 @@ class SolidarityModel(mesa.Model):
         self.crises = CrisisSchedule(self.p["crises"], self.p["weeks"], pop.base_need,
                                      self.streams["crises"])
         self.crisis = CrisisWeek(0.0, 0.0, False)
+        self.has_arrivals = bool(pop.newcomer.any())
+        self.n_present = int(pop.present.sum())
+        self.present_neighbours = self.net.neighbour_sum(pop.present.astype(np.float64))
         self.state = State(self, self.p["state"])
         self.cso_table = CSOTable()
         self._citizen_views: list[Citizen | None] = [None] * pop.size
@@ -113,10 +116,16 @@ class SolidarityModel(mesa.Model):
 
     # -- helpers used by the processes -------------------------------------------------------
 
+    def draw_per_cso(self, stream: str) -> np.ndarray:
+        """One uniform per CSO row, drawn in a fixed-size block so that runs stay aligned.
+
+        The block has ``cso_slots`` numbers (more only if a run founds more CSOs than that).
+        """
+        return self.draw(stream, max(self.cso_slots, len(self.cso_table)))[:len(self.cso_table)]
+
     def draw(self, stream: str, n: int) -> np.ndarray:
         """``n`` uniform numbers from a named stream (drawn every week, whatever the state)."""
-        return self.streams[stream].random(n)
-
+        return self.streams[stream].random(n, dtype=np.float32)
     def update_reach(self) -> None:
         """Recompute which neighbourhoods each active CSO serves (CSOs x neighbourhoods)."""
         t = self.cso_table
@@ -124,11 +133,6 @@ class SolidarityModel(mesa.Model):
         for j in np.flatnonzero(t.active):
             reach[j, self.net.catchment(int(t.home[j]), int(t.scale[j]))] = 1.0
         self.reach = reach
-
-    @property
-    def n_present(self) -> int:
-        """Citizens living here now."""
-        return int(self.pop.present.sum())
 
     # -- the schedule ----------------------------------------------------------------------------
 
@@ -161,6 +165,7 @@ class SolidarityModel(mesa.Model):
         proc.emergence(self, t)
         self.state.close_week()
         self.flows["retention_12m"] = self.retention.push(t, self.pop.volunteer)
+        self.flows["volunteers"] = int(np.count_nonzero(self.pop.volunteer))
         self.datacollector.collect(self)
         self.week += 1
         self._sync_cso_views()

@@ -114,9 +114,9 @@ def build_network(nbhd: np.ndarray, group: np.ndarray, n_neighbourhoods: int,
     k = nbhd[src].astype(np.int64)
     n_adj = nb_ptr[k + 1] - nb_ptr[k]
     go_out = (u_local >= local_ties) & (n_adj > 0)
-    adj_k = nb_idx[nb_ptr[k] + np.minimum((u_adj * n_adj).astype(np.int64),
-                                          np.maximum(n_adj - 1, 0))]
-    k = np.where(go_out, adj_k, k)
+    if nb_idx.size:  # a single neighbourhood has no adjacent ones
+        pick = nb_ptr[k] + np.minimum((u_adj * n_adj).astype(np.int64), np.maximum(n_adj - 1, 0))
+        k = np.where(go_out, nb_idx[np.minimum(pick, nb_idx.size - 1)], k)
     g = np.where(u_group < homophily, group[src], 1 - group[src])
     target_block = k * 2 + g
     empty = block_size[target_block] == 0

@@ -164,7 +164,7 @@ SCHEMA: dict[str, Any] = {
                                   unit="multiplier", basis=f"{SOLIDUS}, factor 07 ('sameness "
                                                            "... in experienced risk, motivation "
                                                            "generally increases')"),
-        "quit_rate": rate(0.004, "Base weekly quit hazard (reasons other than burnout).",
+        "quit_rate": rate(0.0035, "Base weekly quit hazard (reasons other than burnout).",
                           basis="calibrated to annual retention of about two thirds (US CNCS "
                                 "2006-07)"),
         "availability_quit": rate(1.0, "Quit-hazard gain per unit of missing availability.",
@@ -181,11 +181,11 @@ SCHEMA: dict[str, Any] = {
         "burnout_rate": rate(0.1, "Weekly burnout quit hazard at full fatigue (scales with "
                                   "fatigue squared).", basis=f"{SOLIDUS}, factor 08 (Debt Aid "
                                                               "Companion: prevent burn out)"),
-        "fatigue_gain": rate(0.03, "Weekly fatigue gain at a workload of one (demand equal to "
+        "fatigue_gain": rate(0.04, "Weekly fatigue gain at a workload of one (demand equal to "
                                    "capacity).", basis=f"{SOLIDUS}, factor 08"),
         "fatigue_recovery": share(0.03, "Weekly recovery of fatigue, before meaning and "
                                         "training.", unit="per week"),
-        "productivity": rate(0.2, "Need units served per volunteer-week.",
+        "productivity": rate(0.15, "Need units served per volunteer-week.",
                              unit="need units/week"),
         "training_bonus": rate(0.5, "Productivity gain of a trained volunteer.",
                                unit="multiplier", basis=f"{SSOLEIL}, 8.3.4; {SOLIDUS}, "
@@ -228,8 +228,8 @@ SCHEMA: dict[str, Any] = {
         "scalability_relief": share(0.7, "Largest cut of overload fatigue by good "
                                          "management of scale.", unit="strength",
                                     basis=f"{SOLIDUS}, factor 06"),
-        "scalability_growth": share(0.05, "Weekly chance of adding a neighbourhood under "
-                                          "excess demand, at full scalability.",
+        "scalability_growth": share(0.05, "Weekly chance of adding a neighbourhood at twice "
+                                          "the demand it can serve, at full scalability.",
                                     unit="per week", basis=f"{SOLIDUS}, factor 06"),
         "awareness_outreach": rate(1.0, "Outreach strength per unit of awareness practice.",
                                    unit="multiplier", basis=f"{SOLIDUS}, factor 07"),
@@ -258,8 +258,9 @@ SCHEMA: dict[str, Any] = {
                                                         "and sustainably over time')"),
         "recognition_rate": share(0.03, "Weekly adjustment of recognition to its drivers.",
                                   unit="per week", basis=f"{SOLIDUS}, factor 04"),
-        "shrink_rate": share(0.02, "Weekly chance of giving up a neighbourhood when demand is "
-                                   "under half of capacity.", unit="per week"),
+        "shrink_rate": share(0.02, "Weekly chance of giving up a neighbourhood when idle and "
+                                   "unmanaged (scaled by 1 - scalability and by 1 - 2 x load).",
+                             unit="per week"),
         "dissolve_budget": rate(100.0, "A CSO with no volunteers and less money than this "
                                        "dissolves.", unit="€"),
     },
@@ -274,8 +275,10 @@ SCHEMA: dict[str, Any] = {
                                   basis=f"{SOLIDUS}, 'The findings' (gaps in welfare "
                                         "provision)"),
         "newcomer_coverage": share(0.2, "Share of a newcomer's need met by public welfare "
-                                        "(legal barriers).", basis=f"{SOLIDUS}, factor 04 "
-                                                                   "(legal barriers)"),
+                                        "(legal barriers).",
+                                  basis=f"assumption; cf. {SOLIDUS}, factor 04 (legal barriers, "
+                                        "'particularly significant in ... help for refugees and "
+                                        "medical care')"),
         "funding": {
             "policy": Param("none", "str", choices=FUNDING_POLICIES,
                             basis=f"{SOLIDUS}, 'The findings' (sustained funding); "
@@ -288,8 +291,7 @@ SCHEMA: dict[str, Any] = {
             "success_rate": share(0.4, "Share of applicants that win a project grant."),
             "application_overhead": share(0.2, "Capacity lost by applicants in the four "
                                                "weeks before a grant round.",
-                                          basis=f"{SOLIDUS}, factor 06 (economic "
-                                                "sustainability)"),
+                                          basis="assumption"),
             "price": rate(70.0, "Procurement price per need unit served.",
                           unit="€/need unit", basis=f"{SSOLEIL}, 8.4.4 (responsible public "
                                                     "procurement)"),
@@ -404,5 +406,24 @@ def markdown_table() -> str:
     return "\n".join(rows)
 
 
+BEGIN_TABLE = "<!-- BEGIN PARAMETER TABLE (generated by python -m solidarity_sim.parameters) -->"
+END_TABLE = "<!-- END PARAMETER TABLE -->"
+
+
+def update_document(path: str) -> None:
+    """Replace the generated parameter table between the markers of a Markdown file."""
+    from pathlib import Path
+
+    doc = Path(path)
+    text = doc.read_text()
+    start, end = text.index(BEGIN_TABLE) + len(BEGIN_TABLE), text.index(END_TABLE)
+    doc.write_text(f"{text[:start]}\n{markdown_table()}\n{text[end:]}")
+
+
 if __name__ == "__main__":
-    print(markdown_table())
+    import sys
+
+    if len(sys.argv) > 1:  # python -m solidarity_sim.parameters docs/ODD.md
+        update_document(sys.argv[1])
+    else:
+        print(markdown_table())

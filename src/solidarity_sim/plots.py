@@ -14,6 +14,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 
+from .crises import ACTIVE as CRISIS_ACTIVE  # noqa: E402
+
 
 def _axes(ax: Axes | None) -> Axes:
     return ax if ax is not None else plt.figure().add_subplot()
@@ -21,7 +23,7 @@ def _axes(ax: Axes | None) -> Axes:
 
 def shade_crises(ts: pd.DataFrame, ax: Axes) -> Axes:
     """Shade the weeks in which a crisis is salient."""
-    on = ts["crisis_salience"] > 0.05
+    on = ts["crisis_salience"] > CRISIS_ACTIVE
     if on.any():
         ax.fill_between(ts["week"], 0, 1, where=on, transform=ax.get_xaxis_transform(),
                         color="0.85", alpha=0.6, linewidth=0, label="crisis")

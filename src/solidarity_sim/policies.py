@@ -1,7 +1,8 @@
 """Funding policies and non-monetary levers of the state; each reports what it spent.
 
 Funding policies (``state.funding.policy``) pay the weekly civil-society budget to formal CSOs
-(informal groups have no access to public funds):
+(informal groups have no access to public funding; only the recognition awards, public prizes,
+can go to any active CSO):
 
 * ``none``: nothing is paid.
 * ``project_grants``: competitive rounds every ``round_weeks``; the best-scoring share
@@ -100,7 +101,7 @@ def fund_project_grants(csos: CSOTable, budget: float, week: int, fp: dict,
         csos.grant[:] = 0.0
         if applicants.size:
             score = (csos.recognition + csos.factor("transparency") + csos.legitimacy
-                     + 0.5 * noise[:len(csos)])[applicants]
+                     + 0.5 * noise)[applicants]
             n_win = max(1, int(np.ceil(fp["success_rate"] * applicants.size)))
             winners = applicants[np.argsort(-score, kind="stable")[:n_win]]
             csos.grant[winners] = budget / n_win

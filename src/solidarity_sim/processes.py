@@ -43,12 +43,26 @@ def _exp_hazard(h: np.ndarray) -> np.ndarray:
     return -np.expm1(-h)
 
 
+def happens(u: np.ndarray, hazard: np.ndarray) -> np.ndarray:
+    """Indices of the events that happen this week: ``u < 1 - exp(-hazard)``.
+
+    As ``1 - exp(-h) <= h``, only the few with ``u < h`` need the exponential.
+    """
+    candidates = np.flatnonzero(u < hazard)
+    return candidates[u[candidates] < _exp_hazard(hazard[candidates])]
+
+
 # 1. Crises ---------------------------------------------------------------------------------
 
 def apply_crises(m: SolidarityModel, t: int) -> None:
     """Update arrivals, need and availability from the crisis schedule."""
     pop = m.pop
-    np.less_equal(pop.arrival, t, out=pop.present)
+    if m.has_arrivals:
+        np.less_equal(pop.arrival, t, out=pop.present)
+        arrived = int(pop.present.sum())
+        if arrived != m.n_present:
+            m.n_present = arrived
+            m.present_neighbours = m.net.neighbour_sum(pop.present.astype(np.float64))
     m.crisis = m.crises.week(t)
     if m.crises.crises:
         pop.need = m.crises.need(t, pop.base_need)
@@ -59,7 +73,7 @@ def apply_crises(m: SolidarityModel, t: int) -> None:
 
 def state_acts(m: SolidarityModel, t: int) -> None:
     """Set welfare coverage and pay CSOs by the funding policy and levers."""
-    noise = m.draw("policy", m.cso_slots)
+    noise = m.draw_per_cso("policy")
     m.payments = m.state.act(t, m.n_present, m.crisis.salience, noise)
     m.coverage = m.state.coverage(t, m.pop.newcomer)
 
@@ -69,10 +83,8 @@ def state_acts(m: SolidarityModel, t: int) -> None:
 def spread_awareness(m: SolidarityModel, t: int) -> None:
     """Awareness grows from volunteering neighbours, CSO outreach, crises and campaigns; decays."""
     pop, csos, a = m.pop, m.cso_table, m.p["awareness"]
-    present = pop.present.astype(np.float64)
-    vol_nbrs = m.net.neighbour_sum(pop.volunteer & pop.present)
-    all_nbrs = m.net.neighbour_sum(present)
-    m.neighbour_share = vol_nbrs / np.maximum(all_nbrs, 1.0)
+    vol_nbrs = m.net.neighbour_sum(pop.volunteer.astype(np.float64))
+    m.neighbour_share = vol_nbrs / np.maximum(m.present_neighbours, 1.0)
     # factor 07 (awareness practice) and 04 (recognition): outreach in the catchment
     outreach_j = (m.p["effects"]["awareness_outreach"] * csos.factor("awareness")
                   * (0.5 + csos.recognition) * csos.active)
@@ -80,31 +92,49 @@ def spread_awareness(m: SolidarityModel, t: int) -> None:
     drive = (a["media"] + a["neighbours"] * m.neighbour_share + a["outreach"] * outreach_k[pop.nbhd]
              + a["crisis"] * m.crisis.salience + m.state.campaign_input(t))
     aw = pop.awareness
-    aw += (1.0 - aw) * _exp_hazard(drive) - a["decay"] * aw
+    aw += ((1.0 - aw) * _exp_hazard(drive) - a["decay"] * aw) * pop.present
     np.clip(aw, 0.0, 1.0, out=aw)
 
 
 # 4. Recruitment -----------------------------------------------------------------------------
 
 def attractiveness(m: SolidarityModel) -> np.ndarray:
-    """Attractiveness of each CSO to recruits and beneficiaries of each group (CSOs x 2).
+    """Attractiveness of each CSO to recruits of each group (CSOs x 2).
 
     Recognition attracts (factor 04); a non-pluralist CSO reaches fewer minority members
-    (factor 03, exclusive solidarity).
+    (factor 03, exclusive solidarity). Service splits demand by the first column only.
     """
     csos, e = m.cso_table, m.p["effects"]
     base = (1.0 + e["recognition_attraction"] * csos.recognition) * csos.active
-    minority = base * (1.0 - e["pluralism_reach"] * (1.0 - csos.factor("pluralism")))
-    return np.column_stack((base, minority))
+    return base[:, None] * inclusion(m)
+
+
+def inclusion(m: SolidarityModel) -> np.ndarray:
+    """Share of each group's members a CSO reaches (CSOs x 2): exclusive CSOs miss minorities."""
+    csos, e = m.cso_table, m.p["effects"]
+    minority = 1.0 - e["pluralism_reach"] * (1.0 - csos.factor("pluralism"))
+    return np.column_stack((np.ones(len(csos)), minority))
+
+
+def uptake(m: SolidarityModel) -> np.ndarray:
+    """Share of the need in its catchment that is brought to each CSO: known CSOs get more.
+
+    ``(1 + e * recognition) / (1 + e)`` with ``e`` the recognition attraction (factor 04:
+    recognition raises demand for a CSO's services).
+    """
+    e = m.p["effects"]["recognition_attraction"]
+    return (1.0 + e * m.cso_table.recognition) / (1.0 + e)
 
 
 def cell_weights(m: SolidarityModel, attract: np.ndarray) -> np.ndarray:
     """Weight of each CSO in each cell: reach x attractiveness (CSOs x cells)."""
-    return (m.reach[:, :, None] * attract[:, None, :]).reshape(len(m.cso_table), -1)
+    return (m.reach[:, :, None] * attract[:, None, :]).reshape(len(m.cso_table), m.n_cells)
 
 
 def choose_csos(weights: np.ndarray, cells: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Pick a CSO for each citizen with probability proportional to its weight in their cell."""
+    if cells.size == 0:
+        return np.zeros(0, dtype=np.int64)
     cum = np.cumsum(weights[:, cells], axis=0)
     return (cum < u * cum[-1]).sum(axis=0)
 
@@ -115,7 +145,7 @@ def start_spells(m: SolidarityModel, who: np.ndarray, cso: np.ndarray, t: int) -
     pop.volunteer[who] = True
     pop.cso[who] = cso
     pop.spell_start[who] = t
-    pop.meaning[who] = m.cso_table.factor("meaning")[cso]
+    pop.meaning[who] = pop.disposition[who]  # then adapts to the CSO's meaning practice
     m.flows["joins"] += who.size
 
 
@@ -133,7 +163,8 @@ def recruit(m: SolidarityModel, t: int) -> None:
               * (1.0 + v["contagion"] * m.neighbour_share) * (1.0 - pop.fatigue)
               * (1.0 + v["crisis_motivation"] * m.crisis.salience)
               * beneficiary_boost * best[m.cell])
-    joins = np.flatnonzero(pop.present & ~pop.volunteer & (u_join < _exp_hazard(hazard)))
+    hazard *= pop.present & ~pop.volunteer
+    joins = happens(u_join, hazard)
     if joins.size:
         start_spells(m, joins, choose_csos(weights, m.cell[joins], u_pick[joins]), t)
 
@@ -164,15 +195,17 @@ def serve(m: SolidarityModel, t: int) -> None:
     overhead = application_capacity(csos, t, fp, m.state.policy)
     csos.capacity = (volunteer_capacity(m) + staff) * overhead * csos.active
 
-    met_state = pop.need * m.coverage * pop.present
-    remaining = pop.need * pop.present - met_state
+    need_here = pop.need * pop.present
+    remaining = need_here * (1.0 - m.coverage)
+    need_cell = np.bincount(m.cell, weights=need_here, minlength=m.n_cells)
     by_cell = np.bincount(m.cell, weights=remaining, minlength=m.n_cells)
     # recognition draws demand (factor 04); exclusive CSOs serve fewer minority members (03)
-    weights = cell_weights(m, attractiveness(m))
+    weights = cell_weights(m, attractiveness(m)[:, [0, 0]])
+    accepted = cell_weights(m, inclusion(m) * uptake(m)[:, None])
     served = np.zeros_like(weights)
     spare, left = csos.capacity.copy(), by_cell.copy()
     for rnd in range(SERVICE_ROUNDS):
-        demand = _split(weights, left)
+        demand = _split(weights, left) * accepted
         if rnd == 0:
             csos.demand = demand.sum(axis=1)
         ratio = np.minimum(1.0, np.divide(spare, demand.sum(axis=1), out=np.zeros(len(csos)),
@@ -196,13 +229,12 @@ def serve(m: SolidarityModel, t: int) -> None:
     pop.last_served[got] = t
     pop.provider_democracy[got] = provider_dem[m.cell[got]]
 
-    f = m.flows
-    f["need_total"] = float((pop.need * pop.present).sum())
-    f["need_met_state"] = float(met_state.sum())
-    f["need_met_csos"] = float(pop.served.sum())
-    minority = pop.group == 1
-    f["need_minority"] = float((pop.need * pop.present)[minority].sum())
-    f["unmet_need_minority"] = float((remaining - pop.served)[minority].sum())
+    f = m.flows  # cells alternate majority, minority
+    f["need_total"] = float(need_cell.sum())
+    f["need_met_state"] = float((need_cell - by_cell).sum())
+    f["need_met_csos"] = float(met_cell.sum())
+    f["need_minority"] = float(need_cell[1::2].sum())
+    f["unmet_need_minority"] = float((by_cell - met_cell)[1::2].sum())
     f["beneficiaries"] = int(got.sum())
 
 
@@ -219,12 +251,11 @@ def train(m: SolidarityModel, t: int) -> None:
     pop = m.pop
     u_cso = m.draw("training", pop.size)
     u_state = m.draw("levers", pop.size)
-    vol = pop.volunteer
-    j = np.where(vol, pop.cso, 0)
-    meaning = m.cso_table.factor("meaning")[j]
-    pop.trained |= vol & (u_cso < m.p["volunteering"]["training_rate"] * meaning)
+    vols = np.flatnonzero(pop.volunteer)
+    meaning = m.cso_table.factor("meaning")[pop.cso[vols]]
+    pop.trained[vols] |= u_cso[vols] < m.p["volunteering"]["training_rate"] * meaning
     budget = m.state.training_budget(t, m.n_present)
-    untrained = vol & ~pop.trained
+    untrained = pop.volunteer & ~pop.trained
     n_untrained = int(untrained.sum())
     if budget > 0 and n_untrained:
         cost = m.p["state"]["levers"]["training_cost"]
@@ -261,11 +292,12 @@ def wellbeing_and_retention(m: SolidarityModel, t: int) -> None:
                * (1.0 + v["availability_quit"] * (1.0 - pop.availability[vols]))
                * (1.0 + v["idle_quit"] * np.maximum(0.0, 1.0 - csos.load[j]))
                * (1.0 + v["early_quit"] * np.exp(-tenure / max(v["early_weeks"], 1e-9))))
-    p_quit = _exp_hazard(h_burn + h_other)
-    u = u_quit[vols]
-    quits = u < p_quit
-    burnout = quits & (u < p_quit * h_burn / np.maximum(h_burn + h_other, 1e-300))
-    end_spells(m, vols[quits], np.where(burnout[quits], "burnout", "other"), t)
+    hazard = h_burn + h_other
+    quits = happens(u_quit[vols], hazard)
+    # the reason: burnout with probability h_burn / hazard, from the same uniform
+    u = u_quit[vols[quits]]
+    burnout = u < _exp_hazard(hazard[quits]) * h_burn[quits] / hazard[quits]
+    end_spells(m, vols[quits], np.where(burnout, "burnout", "other"), t)
 
 
 def end_spells(m: SolidarityModel, who: np.ndarray, reasons: np.ndarray, t: int) -> None:
@@ -283,7 +315,7 @@ def end_spells(m: SolidarityModel, who: np.ndarray, reasons: np.ndarray, t: int)
 def cso_dynamics(m: SolidarityModel, t: int) -> None:
     """Legitimacy, recognition, money, scale and dissolution of every CSO."""
     csos, c, e, pop = m.cso_table, m.p["csos"], m.p["effects"], m.pop
-    u_scale = m.draw("scale", m.cso_slots)[:len(csos)]
+    u_scale = m.draw_per_cso("scale")
     csos.volunteers = np.bincount(pop.cso[pop.volunteer], minlength=len(csos))
     csos.peak_volunteers = np.maximum(csos.peak_volunteers, csos.volunteers)
     # factors 02 and 05: impact becomes legitimacy only when reported and demonstrated
@@ -311,9 +343,11 @@ def cso_dynamics(m: SolidarityModel, t: int) -> None:
     m.flows["cso_spend"] = float(csos.spend.sum())
 
     # factor 06 (and 04 via demand): catchment grows under excess demand when managed well
-    grow = csos.active & (csos.load > 1.0) & (
-        u_scale < e["scalability_growth"] * effective_scalability(m))
-    shrink = csos.active & (csos.load < 0.5) & (csos.scale > 1) & (u_scale > 1 - c["shrink_rate"])
+    managed = effective_scalability(m)
+    grow = csos.active & (u_scale < e["scalability_growth"] * managed
+                          * np.clip(csos.load - 1.0, 0.0, 1.0))
+    shrink = csos.active & (csos.scale > 1) & (
+        u_scale > 1.0 - c["shrink_rate"] * (1.0 - managed) * np.clip(1.0 - 2 * csos.load, 0, 1))
     csos.scale = np.clip(csos.scale + grow - shrink, 1, m.n_neighbourhoods)
 
     gone = csos.active & (csos.volunteers == 0) & (csos.budget < c["dissolve_budget"])
@@ -322,7 +356,8 @@ def cso_dynamics(m: SolidarityModel, t: int) -> None:
     m.flows["csos_dissolved"] = int(gone.sum())
     m.flows["cso_money_at_dissolution"] = float(csos.budget[gone].sum())
     csos.budget[gone] = 0.0
-    m.update_reach()
+    if grow.any() or shrink.any() or gone.any():
+        m.update_reach()
 
 
 # 8. Emergence and institutionalisation ----------------------------------------------------------
@@ -331,7 +366,7 @@ def emergence(m: SolidarityModel, t: int) -> None:
     """In a crisis, neighbourhoods with high unmet need found informal groups; some formalise."""
     pop, csos, em = m.pop, m.cso_table, m.p["emergence"]
     u_found = m.draw("emergence", m.n_neighbourhoods)
-    u_formal = m.draw("emergence", m.cso_slots)[:len(csos)]
+    u_formal = m.draw_per_cso("emergence")
     if not em["enabled"]:
         return
     informal = csos.active & ~csos.formal
@@ -345,7 +380,7 @@ def emergence(m: SolidarityModel, t: int) -> None:
     csos.formalised[formalise] = t
     m.flows["csos_formalised"] = formalise.size
 
-    if m.crisis.salience <= 0:
+    if not m.crisis.active:
         return
     k_n = m.n_neighbourhoods
     residents = np.bincount(pop.nbhd, weights=pop.present, minlength=k_n)

@@ -80,6 +80,12 @@ def gini(values: np.ndarray) -> float:
     return float((2 * ranks - x.size - 1) @ x / (x.size * x.sum()))
 
 
+def _volunteer_mean(m: SolidarityModel, values: np.ndarray) -> float:
+    """Mean of a citizen attribute over volunteers (0 if there are none)."""
+    n = m.flows["volunteers"]
+    return float(values @ m.pop.volunteer) / n if n else 0.0
+
+
 def _active(m: SolidarityModel) -> np.ndarray:
     return m.cso_table.active
 
@@ -87,8 +93,8 @@ def _active(m: SolidarityModel) -> np.ndarray:
 REPORTERS: dict[str, Callable[[SolidarityModel], float]] = {
     "week": lambda m: m.week,
     "citizens": lambda m: m.n_present,
-    "volunteers": lambda m: int(m.pop.volunteer.sum()),
-    "volunteer_share": lambda m: m.pop.volunteer.sum() / max(m.n_present, 1),
+    "volunteers": lambda m: m.flows["volunteers"],
+    "volunteer_share": lambda m: m.flows["volunteers"] / max(m.n_present, 1),
     "minority_volunteer_share": lambda m: (
         (m.pop.volunteer & (m.pop.group == 1)).sum()
         / max(((m.pop.group == 1) & m.pop.present).sum(), 1)),
@@ -98,11 +104,9 @@ REPORTERS: dict[str, Callable[[SolidarityModel], float]] = {
     "quits": lambda m: m.flows["quits"],
     "quits_burnout": lambda m: m.flows["quits_burnout"],
     "retention_12m": lambda m: m.flows["retention_12m"],
-    "mean_tenure": lambda m: float(np.mean(m.week - m.pop.spell_start[m.pop.volunteer]))
-    if m.pop.volunteer.any() else 0.0,
-    "fatigue_mean": lambda m: float(m.pop.fatigue[m.pop.volunteer].mean())
-    if m.pop.volunteer.any() else 0.0,
-    "awareness_mean": lambda m: float(m.pop.awareness[m.pop.present].mean()),
+    "mean_tenure": lambda m: m.week - _volunteer_mean(m, m.pop.spell_start),
+    "fatigue_mean": lambda m: _volunteer_mean(m, m.pop.fatigue),
+    "awareness_mean": lambda m: float(m.pop.awareness @ m.pop.present) / max(m.n_present, 1),
     "csos_active": lambda m: int(_active(m).sum()),
     "csos_formal": lambda m: int((_active(m) & m.cso_table.formal).sum()),
     "csos_informal": lambda m: int((_active(m) & ~m.cso_table.formal).sum()),

@@ -13,6 +13,7 @@ import copy
 import difflib
 import hashlib
 import json
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -154,20 +155,25 @@ def _resolve_file(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         raise ScenarioError(f"{path}: key 'extends': value {parent!r} is not allowed; allowed: "
                             "the name of a bundled scenario or a path to a TOML file")
     else:
-        try:
-            parent_path = resolve_path(parent)
-        except ScenarioError:
-            sibling = path.parent / parent
-            if not sibling.is_file():
-                raise ScenarioError(f"{path}: key 'extends': value {parent!r} names no bundled "
-                                    f"scenario ({', '.join(bundled_scenarios())}) and no "
-                                    "file") from None
-            parent_path = sibling
-        base = _resolve_file(parent_path, (*chain, real))
+        base = _resolve_file(_parent_path(path, parent), (*chain, real))
     check_keys(data, SCHEMA, str(path))
     merged = _merge(base, data)
     validate(merged, str(path))
     return merged
+
+
+def _parent_path(path: Path, parent: str) -> Path:
+    """Find the scenario a file extends: a file beside it, else a bundled name, else a path."""
+    sibling = path.parent / parent
+    if sibling.is_file():
+        return sibling
+    bundled = bundled_scenarios()
+    if parent in bundled:
+        return bundled[parent]
+    if Path(parent).is_absolute() and Path(parent).is_file():
+        return Path(parent)
+    raise ScenarioError(f"{path}: key 'extends': value {parent!r} names no bundled scenario "
+                        f"({', '.join(bundled)}) and no file beside {path.name}")
 
 
 def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
@@ -238,7 +244,7 @@ def check_value(param: Param, value: Any, where: str, path: str) -> Any:
         raise bad("has the wrong type")
     if param.kind == "int" and not float(value).is_integer():
         raise bad("is not a whole number")
-    if value != value or (param.low is not None and value < param.low) or (
+    if not math.isfinite(value) or (param.low is not None and value < param.low) or (
             param.high is not None and value > param.high):
         raise bad("is out of range")
     return int(value) if param.kind == "int" else float(value)
@@ -273,6 +279,7 @@ def _set_dotted(params: dict[str, Any], path: str, value: Any, where: str) -> No
     node: Any = params
     schema: Any = SCHEMA
     for depth, part in enumerate(parents):
+        prefix = ".".join(parents[:depth + 1])
         if isinstance(node, list):
             if not part.isdigit() or int(part) >= len(node):
                 raise ScenarioError(f"{where}: key '{path}': there is no crisis number "
@@ -281,10 +288,19 @@ def _set_dotted(params: dict[str, Any], path: str, value: Any, where: str) -> No
             node, schema = node[int(part)], CRISIS_SCHEMA
         elif isinstance(schema.get(part), dict) or (part == "crises" and schema is SCHEMA):
             node, schema = node[part], schema[part]
+        elif part in schema:
+            raise ScenarioError(f"{where}: key '{path}': '{prefix}' is a single value, not a "
+                                f"table; set it as {prefix}=VALUE")
         else:
-            raise _unknown(where, ".".join(parents[:depth + 1]), part, list(schema))
-    if isinstance(node, list) or leaf not in schema or isinstance(schema[leaf], dict):
-        raise _unknown(where, path, leaf, [] if isinstance(node, list) else list(schema))
+            raise _unknown(where, prefix, part, list(schema))
+    if isinstance(node, list):
+        raise ScenarioError(f"{where}: key '{path}': set one key of a crisis at a time, e.g. "
+                            f"'{path}.onset'; crisis keys: {', '.join(CRISIS_SCHEMA)}")
+    if leaf not in schema:
+        raise _unknown(where, path, leaf, list(schema))
+    if isinstance(schema[leaf], dict):
+        raise ScenarioError(f"{where}: key '{path}': value {value!r} is not allowed; allowed: "
+                            f"one of its keys, e.g. '{path}.{next(iter(schema[leaf]))}'")
     node[leaf] = copy.deepcopy(value)
 
 

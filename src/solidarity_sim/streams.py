@@ -15,9 +15,9 @@ import numpy as np
 
 STREAM_NAMES = (
     "network",      # ties between citizens
-    "population",   # citizens' initial attributes
+    "population",   # citizens' initial attributes, newcomers' arrival weeks
     "csos",         # initial CSOs and their factor levels
-    "crises",       # who a crisis hits, when newcomers arrive
+    "crises",       # who a crisis hits
     "policy",       # grant competition scores
     "levers",       # who a training programme trains
     "recruitment",  # whether a bystander joins
