@@ -1,7 +1,6 @@
 """Analytic limits of the model."""
 
 import numpy as np
-
 from conftest import small_run
 
 EFFECTS_OFF = {f"effects.{name}": 0.0 for name in (

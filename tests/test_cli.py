@@ -295,11 +295,6 @@ def test_a_town_too_small_for_any_initial_cso_runs(tmp_path):
     assert len(pd.read_parquet(out / "timeseries.parquet")) == 5
 
 
-@pytest.mark.xfail(reason="src bug: these inputs end in a traceback and exit status 1: a scenario "
-                          "file that is not UTF-8 (scenario.py _read_toml), a negative --seed "
-                          "(cli.py accepts it, numpy rejects it) and an --out that is an existing "
-                          "file (results.py RunResult.save mkdir)",
-                   strict=False)
 @pytest.mark.parametrize("case", ["latin1-file", "negative-seed", "out-is-a-file"])
 def test_other_bad_inputs_exit_2_without_a_traceback(tmp_path, case):
     args = ["run", "--weeks", "3", "--set", f"population.citizens={CITIZENS}"]

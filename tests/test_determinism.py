@@ -2,7 +2,6 @@
 
 import numpy as np
 import pandas as pd
-
 from conftest import small_model, small_run
 
 

@@ -1,8 +1,8 @@
 """Unit tests of each weekly process, on small real models."""
 
 import numpy as np
-
 from conftest import small_model, small_run
+
 from solidarity_sim import processes as proc
 from solidarity_sim.crises import intensity_profile
 

@@ -2,9 +2,9 @@
 
 import mesa
 import numpy as np
+from conftest import SMALL, small_model
 
 import solidarity_sim as ss
-from conftest import SMALL, small_model
 from solidarity_sim.agents import Role
 
 

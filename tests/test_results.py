@@ -4,8 +4,8 @@ import json
 
 import numpy as np
 import pandas as pd
-
 from conftest import small_run
+
 from solidarity_sim.results import RunResult
 
 REQUIRED = ["week", "volunteers", "volunteer_share", "joins", "quits", "quits_burnout",
@@ -18,7 +18,8 @@ def test_timeseries_has_one_row_per_week_and_the_required_columns(baseline_small
     ts = baseline_small.timeseries
     assert list(ts["week"]) == list(range(80))
     assert set(REQUIRED) <= set(ts.columns)
-    assert ts["retention_12m"].iloc[:52].isna().all() and ts["retention_12m"].iloc[52:].notna().all()
+    assert ts["retention_12m"].iloc[:52].isna().all()
+    assert ts["retention_12m"].iloc[52:].notna().all()
 
 
 def test_retention_is_the_share_of_last_years_volunteers_still_volunteering(baseline_small):

@@ -637,9 +637,6 @@ def test_override_of_a_whole_crisis_entry_lists_its_keys(value):
     assert ", ".join(CRISIS_SCHEMA) in message
 
 
-@pytest.mark.xfail(reason="src bug: scenario.py _read_toml (line ~133) catches only OSError, so a "
-                          "file that is not UTF-8 raises UnicodeDecodeError, not ScenarioError",
-                   strict=False)
 def test_a_file_that_is_not_utf8_raises_a_scenario_error(tmp_path, elsewhere):
     path = tmp_path / "latin1.toml"
     path.write_bytes('name = "café"\n'.encode("latin-1"))

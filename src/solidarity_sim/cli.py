@@ -15,6 +15,22 @@ from pathlib import Path
 from .scenario import ScenarioError, bundled_scenarios, parse_assignment
 
 
+class CommandError(Exception):
+    """A command-line argument is unusable; the message says which and why."""
+
+
+def _seed(text: str) -> int:
+    """A seed: a whole number from 0 up."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid seed {text!r}: a whole number from 0 "
+                                         "up") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"invalid seed {value}: a whole number from 0 up")
+    return value
+
+
 def _overrides(assignments: list[str]) -> dict:
     return dict(parse_assignment(a) for a in assignments)
 
@@ -31,11 +47,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.weeks is not None:
         overrides["weeks"] = args.weeks
     scenario = load_scenario(args.scenario, overrides, where="--set")
+    out = Path(args.out) if args.out else Path("results") / f"{scenario.name}-seed{args.seed}"
+    if out.exists() and not out.is_dir():
+        raise CommandError(f"--out {out}: exists and is not a folder; give a folder to write "
+                           "the results into")
     with tqdm(total=scenario.params["weeks"], unit="week", delay=2, disable=None,
               leave=False, file=sys.stderr) as bar:
         result = run(scenario, seed=args.seed,
                      progress=lambda week, total: bar.update(week - bar.n))
-    out = Path(args.out) if args.out else Path("results") / f"{scenario.name}-seed{args.seed}"
     result.save(out)
 
     from .plots import overview
@@ -73,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      "(Parquet, manifest.json) and an overview figure.")
     run.add_argument("scenario", nargs="?", default="baseline",
                      help="a bundled scenario name or a TOML file (default: baseline)")
-    run.add_argument("--seed", type=int, default=0, help="seed of the run (default: 0)")
+    run.add_argument("--seed", type=_seed, default=0, help="seed of the run (default: 0)")
     run.add_argument("--weeks", type=int, help="override the scenario's horizon")
     run.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                      help="override a parameter by dotted path, e.g. "
@@ -91,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except ScenarioError as err:
+    except (ScenarioError, CommandError) as err:
         print(f"solidarity-sim: error: {err}", file=sys.stderr)
         return 2
 

@@ -133,6 +133,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise ScenarioError(f"{path}: cannot read the file ({err.strerror})") from None
+    except UnicodeDecodeError as err:
+        raise ScenarioError(f"{path}: not a UTF-8 text file (byte {err.start}); TOML files "
+                            "must be UTF-8") from None
     if not text.strip():
         raise ScenarioError(f"{path}: the file is empty; a scenario needs at least a 'name'")
     try:
