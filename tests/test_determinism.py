@@ -37,7 +37,7 @@ def test_a_policy_change_leaves_network_population_and_crisis_draws_alone():
         a.step()
         b.step()
     # the behaviour streams stay aligned: both runs are at the same point of every stream
-    for name in ("recruitment", "choice", "retention", "emergence", "policy"):
+    for name in ("recruitment", "retention", "training", "emergence", "policy"):
         assert a.streams[name].random() == b.streams[name].random()
 
 

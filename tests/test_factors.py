@@ -42,6 +42,7 @@ CASES = [
     ("pluralism", "inclusiveness", col("unmet_need_minority"), -1, None),
     ("recognition", "recognition", col("recognition_mean"), +1, None),
     ("recognition", "recruitment", col("joins", "sum"), +1, None),
+    ("recognition", "scale", col("scale_mean"), +1, {"crises": ECONOMIC_CRISIS}),
     ("legitimacy", "recognition", col("recognition_mean"), +1, None),
     ("scalability", "scale", col("scale_mean"), +1, {"crises": ECONOMIC_CRISIS}),
     ("scalability", "retention", col("retention_12m"), +1, None),

@@ -138,6 +138,8 @@ class State(mesa.Agent):
         self.spent_total = 0.0
         self.welfare_coverage = params["welfare_coverage"]
         self.network_strength = 0.0
+        self._coverage: np.ndarray | None = None
+        self._coverage_keep = 1.0
 
     @property
     def policy(self) -> str:
@@ -150,18 +152,25 @@ class State(mesa.Agent):
         return 1.0 - cut["cut"] if week >= cut["start"] else 1.0
 
     def coverage(self, week: int, newcomer: np.ndarray) -> np.ndarray:
-        """Share of each citizen's need met by public welfare this week."""
-        keep = self.austerity(week)
-        self.welfare_coverage = self.params["welfare_coverage"] * keep
-        return np.where(newcomer, self.params["newcomer_coverage"] * keep, self.welfare_coverage)
+        """Share of each citizen's need met by public welfare this week.
 
-    def act(self, week: int, citizens: int, salience: float, noise: np.ndarray) -> np.ndarray:
+        The array is rebuilt only when austerity changes it, so callers can tell by identity.
+        """
+        keep = self.austerity(week)
+        if self._coverage is None or keep != self._coverage_keep:
+            self.welfare_coverage = self.params["welfare_coverage"] * keep
+            self._coverage = np.where(newcomer, self.params["newcomer_coverage"] * keep,
+                                      self.welfare_coverage)
+            self._coverage_keep = keep
+        return self._coverage
+
+    def act(self, week: int, citizens: int, intensity: float, noise: np.ndarray) -> np.ndarray:
         """Pay CSOs by the funding policy and run the money levers; return payments per CSO.
 
         Args:
             week: The current week.
             citizens: Citizens present (budgets are per citizen).
-            salience: Crisis salience, which scales emergency funds.
+            intensity: Crisis intensity, which scales emergency funds.
             noise: The ``policy`` stream's draws (one per CSO slot).
         """
         csos = self.model.cso_table
@@ -170,7 +179,7 @@ class State(mesa.Agent):
         amounts = dict.fromkeys(self.spending.amounts, 0.0)
         pay = FUNDING[self.policy](csos, weekly(fp["budget"], citizens) * keep, week, fp, noise)
         amounts["funding"] = pay.sum()
-        emergency = emergency_funds(csos, weekly(lv["emergency_fund"], citizens) * keep * salience)
+        emergency = emergency_funds(csos, weekly(lv["emergency_fund"], citizens) * keep * intensity)
         amounts["emergency"] = emergency.sum()
         pay = pay + emergency
         if week % 52 == 51:

@@ -6,7 +6,9 @@ with time scale ``recovery``. Economic crises and pandemics add need to the citi
 newcomers of the minority group with need ``severity``, arriving evenly over its duration; a
 pandemic confines citizens for ``confinement`` weeks, which frees time for those not hit (SOLIDUS,
 'Introduction'; VALLECAS). Every crisis raises public salience, which feeds awareness
-(SOLIDUS factor 07, 'sameness ... in experienced risk').
+(SOLIDUS factor 07, 'sameness ... in experienced risk'). Salience is intensity times media
+attention, which is full at onset and fades with time scale ``attention`` to a floor (the
+issue-attention cycle, Downs 1972).
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 
 ACTIVE = 0.05
-"""Salience above which a crisis counts as under way (emergence, shading in figures)."""
+"""Intensity above which a crisis counts as under way (emergence, shading in figures)."""
+
+ATTENTION_FLOOR = 0.25
+"""Share of a crisis's salience that outlasts the fading of media attention (assumption)."""
 
 VULNERABLE_WEIGHT = 3.0
 """How much likelier a citizen already in need is to be hit (assumption)."""
@@ -25,6 +30,14 @@ VULNERABLE_WEIGHT = 3.0
 def newcomer_count(crisis: dict, residents: int) -> int:
     """Number of newcomers a migration crisis brings."""
     return int(round(crisis["arrivals"] * residents))
+
+
+def attention_profile(crisis: dict, weeks: int) -> np.ndarray:
+    """Media attention to a crisis: full at onset, fading to a floor (issue-attention cycle)."""
+    since = np.maximum(np.arange(weeks, dtype=np.float64) - crisis["onset"], 0.0)
+    if crisis["attention"] <= 0:
+        return np.ones(weeks)
+    return ATTENTION_FLOOR + (1.0 - ATTENTION_FLOOR) * np.exp(-since / crisis["attention"])
 
 
 def intensity_profile(crisis: dict, weeks: int) -> np.ndarray:
@@ -41,19 +54,21 @@ class CrisisWeek:
     """What the crises do in one week.
 
     Attributes:
-        salience: Public salience of crises (the largest intensity), in [0, 1].
+        intensity: The largest intensity of the crises now, in [0, 1].
+        salience: Public salience: intensity times media attention (largest over crises).
         economic: Intensity of economic crises (cuts donations), in [0, 1].
         confinement: A pandemic confinement is in force.
     """
 
+    intensity: float
     salience: float
     economic: float
     confinement: bool
 
     @property
     def active(self) -> bool:
-        """A crisis is under way (its salience is above :data:`ACTIVE`)."""
-        return self.salience > ACTIVE
+        """A crisis is under way (its intensity is above :data:`ACTIVE`)."""
+        return self.intensity > ACTIVE
 
 
 class CrisisSchedule:
@@ -71,6 +86,8 @@ class CrisisSchedule:
         self.crises = crises
         self.profiles = np.array([intensity_profile(c, weeks) for c in crises]).reshape(
             len(crises), weeks)
+        self.salience = self.profiles * np.array(
+            [attention_profile(c, weeks) for c in crises]).reshape(len(crises), weeks)
         weight = 1.0 + (VULNERABLE_WEIGHT - 1.0) * (base_need > 0)
         self.hit = []
         for crisis in crises:
@@ -82,13 +99,14 @@ class CrisisSchedule:
     def week(self, t: int) -> CrisisWeek:
         """Summarise the crises in week ``t``."""
         if not self.crises:
-            return CrisisWeek(0.0, 0.0, False)
+            return CrisisWeek(0.0, 0.0, 0.0, False)
         now = self.profiles[:, t]
         economic = max((i for c, i in zip(self.crises, now, strict=True)
                         if c["kind"] == "economic"), default=0.0)
         confined = any(c["kind"] == "pandemic" and c["onset"] <= t < c["onset"] + c["confinement"]
                        for c in self.crises)
-        return CrisisWeek(float(now.max()), float(economic), confined)
+        return CrisisWeek(float(now.max()), float(self.salience[:, t].max()), float(economic),
+                          confined)
 
     def need(self, t: int, base_need: np.ndarray) -> np.ndarray:
         """Need in week ``t``: base need plus the intensity of each crisis that hit the citizen."""

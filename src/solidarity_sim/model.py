@@ -13,7 +13,7 @@ from .crises import CrisisSchedule, CrisisWeek
 from .csos import CSOTable, draw_factors
 from .network import build_network
 from .population import make_population
-from .records import REPORTERS, RetentionMemory, SpellLog
+from .records import REPORTERS, RetentionMemory, SpellLog, measure
 from .scenario import Scenario, load_scenario
 from .streams import Streams
 
@@ -67,7 +67,7 @@ class SolidarityModel(mesa.Model):
                                  self.streams["network"])
         self.crises = CrisisSchedule(self.p["crises"], self.p["weeks"], pop.base_need,
                                      self.streams["crises"])
-        self.crisis = CrisisWeek(0.0, 0.0, False)
+        self.crisis = CrisisWeek(0.0, 0.0, 0.0, False)
         self.has_arrivals = bool(pop.newcomer.any())
         self.n_present = int(pop.present.sum())
         self.present_neighbours = self.net.neighbour_sum(pop.present.astype(np.float64))
@@ -80,6 +80,7 @@ class SolidarityModel(mesa.Model):
         self.coverage = self.state.coverage(0, pop.newcomer)
         self.payments = np.zeros(len(self.cso_table))
         self.neighbour_share = np.zeros(pop.size)
+        self.volunteer_neighbours = np.zeros(pop.size, dtype=np.int64)
         self._seed_volunteers()
 
         self.spells = SpellLog()
@@ -166,6 +167,7 @@ class SolidarityModel(mesa.Model):
         self.state.close_week()
         self.flows["retention_12m"] = self.retention.push(t, self.pop.volunteer)
         self.flows["volunteers"] = int(np.count_nonzero(self.pop.volunteer))
+        self.measures = measure(self)
         self.datacollector.collect(self)
         self.week += 1
         self._sync_cso_views()

@@ -58,6 +58,17 @@ class SocialNetwork:
         """Number of ties of each citizen."""
         return np.diff(self.adjacency.indptr)
 
+    def neighbours_of(self, rows: np.ndarray) -> np.ndarray:
+        """The neighbours of each citizen in ``rows``, concatenated (with repeats)."""
+        starts = self.indptr[rows]
+        lengths = self.indptr[rows + 1] - starts
+        block_start = np.cumsum(lengths) - lengths
+        return self.indices[np.repeat(starts - block_start, lengths) + np.arange(lengths.sum())]
+
+    def count_neighbours(self, rows: np.ndarray) -> np.ndarray:
+        """How many of each citizen's neighbours are in ``rows``."""
+        return np.bincount(self.neighbours_of(rows), minlength=self.adjacency.shape[0])
+
     def neighbour_sum(self, values: np.ndarray) -> np.ndarray:
         """Sum ``values`` over each citizen's neighbours (one sparse product)."""
         return self.adjacency @ values

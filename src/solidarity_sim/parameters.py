@@ -164,6 +164,11 @@ SCHEMA: dict[str, Any] = {
                                   unit="multiplier", basis=f"{SOLIDUS}, factor 07 ('sameness "
                                                            "... in experienced risk, motivation "
                                                            "generally increases')"),
+        "episodic_quit": rate(40.0, "Quit-hazard gain per unit of crisis salience lost since "
+                                    "the volunteer joined.", unit="multiplier",
+                              basis="assumption (spontaneous volunteers drawn in by a crisis "
+                                    "leave as it fades); calibrated to UK mutual-aid activity "
+                                    "falling about 75 % within three months (DESIGN §6)"),
         "quit_rate": rate(0.0035, "Base weekly quit hazard (reasons other than burnout).",
                           basis="calibrated to annual retention of about two thirds (US CNCS "
                                 "2006-07)"),
@@ -228,8 +233,9 @@ SCHEMA: dict[str, Any] = {
         "scalability_relief": share(0.7, "Largest cut of overload fatigue by good "
                                          "management of scale.", unit="strength",
                                     basis=f"{SOLIDUS}, factor 06"),
-        "scalability_growth": share(0.05, "Weekly chance of adding a neighbourhood at twice "
-                                          "the demand it can serve, at full scalability.",
+        "scalability_growth": share(0.05, "Weekly chance of adding a neighbourhood when busy "
+                                          "(load 0.8 or more), at full scalability and "
+                                          "recognition.",
                                     unit="per week", basis=f"{SOLIDUS}, factor 06"),
         "awareness_outreach": rate(1.0, "Outreach strength per unit of awareness practice.",
                                    unit="multiplier", basis=f"{SOLIDUS}, factor 07"),
@@ -258,8 +264,8 @@ SCHEMA: dict[str, Any] = {
                                                         "and sustainably over time')"),
         "recognition_rate": share(0.03, "Weekly adjustment of recognition to its drivers.",
                                   unit="per week", basis=f"{SOLIDUS}, factor 04"),
-        "shrink_rate": share(0.02, "Weekly chance of giving up a neighbourhood when idle and "
-                                   "unmanaged (scaled by 1 - scalability and by 1 - 2 x load).",
+        "shrink_rate": share(0.02, "Weekly chance of giving up a neighbourhood when idle (load "
+                                   "under 0.5), at zero scalability.",
                              unit="per week"),
         "dissolve_budget": rate(100.0, "A CSO with no volunteers and less money than this "
                                        "dissolves.", unit="€"),
@@ -361,11 +367,16 @@ CRISIS_SCHEMA: dict[str, Param] = {
                    basis="empirical: unemployment in Spain rose from 8 % to 26 %, 2007-2013 "
                          "(Eurostat une_rt_a)"),
     "recovery": rate(26.0, "Time scale of the fade-out after the crisis.", unit="weeks"),
+    "attention": rate(6.0, "Time scale over which media attention fades after onset (0: it "
+                           "does not fade).", unit="weeks",
+                      basis="empirical: the issue-attention cycle (Downs 1972); UK mutual-aid "
+                            "activity fell about 75 % within three months (DESIGN §6); time "
+                            "scale an assumption"),
     "arrivals": share(0.05, "Newcomers arriving, as a share of the initial population "
                             "(migration).", basis=f"{SOLIDUS}, 'Introduction' (2015 migration)"),
     "confinement": count(12, "Weeks of confinement at the start of a pandemic.",
                          unit="weeks", high=5200, basis=VALLECAS),
-    "availability_boost": share(0.4, "Availability gained by confined, furloughed citizens "
+    "availability_boost": share(0.2, "Availability gained by confined, furloughed citizens "
                                      "(pandemic).", unit="level",
                                 basis=f"{VALLECAS} (neighbours volunteering while confined)"),
 }

@@ -22,8 +22,8 @@ def _axes(ax: Axes | None) -> Axes:
 
 
 def shade_crises(ts: pd.DataFrame, ax: Axes) -> Axes:
-    """Shade the weeks in which a crisis is salient."""
-    on = ts["crisis_salience"] > CRISIS_ACTIVE
+    """Shade the weeks in which a crisis is under way."""
+    on = ts["crisis_intensity"] > CRISIS_ACTIVE
     if on.any():
         ax.fill_between(ts["week"], 0, 1, where=on, transform=ax.get_xaxis_transform(),
                         color="0.85", alpha=0.6, linewidth=0, label="crisis")

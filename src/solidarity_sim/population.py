@@ -45,6 +45,7 @@ class Population:
         served: Need units met by CSOs this week.
         last_served: Last week the citizen was a CSO beneficiary.
         provider_democracy: Democracy level of the CSOs that served the citizen last.
+        join_salience: Crisis salience when the current volunteering spell began.
     """
 
     nbhd: np.ndarray
@@ -67,6 +68,7 @@ class Population:
     served: np.ndarray
     last_served: np.ndarray
     provider_democracy: np.ndarray
+    join_salience: np.ndarray
 
     @property
     def size(self) -> int:
@@ -128,5 +130,5 @@ def make_population(params: dict, rng: np.random.Generator) -> Population:
         cso=np.full(n, -1, dtype=np.int64), spell_start=np.full(n, NEVER, dtype=np.int64),
         fatigue=np.zeros(n), meaning=np.zeros(n), trained=np.zeros(n, dtype=bool),
         served=np.zeros(n), last_served=np.full(n, NEVER, dtype=np.int64),
-        provider_democracy=np.zeros(n),
+        provider_democracy=np.zeros(n), join_salience=np.zeros(n),
     )

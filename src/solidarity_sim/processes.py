@@ -31,6 +31,9 @@ FATIGUE_PRODUCTIVITY = 0.5
 BENEFICIARY_MEMORY = 26
 """Weeks a former beneficiary keeps the democracy recruitment bonus (assumption)."""
 
+BUSY, IDLE = 0.8, 0.5
+"""Workloads above which a CSO may extend its catchment, and below which it may retreat."""
+
 NO_DEMAND = 1e-9
 """Demand below which a CSO counts as having none."""
 
@@ -43,13 +46,20 @@ def _exp_hazard(h: np.ndarray) -> np.ndarray:
     return -np.expm1(-h)
 
 
-def happens(u: np.ndarray, hazard: np.ndarray) -> np.ndarray:
-    """Indices of the events that happen this week: ``u < 1 - exp(-hazard)``.
+def happens(u: np.ndarray, hazard: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which events happen this week (``u < p``, ``p = 1 - exp(-hazard)``), and ``u / p``.
 
-    As ``1 - exp(-h) <= h``, only the few with ``u < h`` need the exponential.
+    ``u / p`` is again uniform on [0, 1) given the event, so it can decide what kind of event
+    it is (which CSO, which reason) without another draw. As ``1 - exp(-h) <= h``, only the few
+    with ``u < h`` need the exponential.
+
+    Returns:
+        The indices of the events and their conditional uniforms.
     """
     candidates = np.flatnonzero(u < hazard)
-    return candidates[u[candidates] < _exp_hazard(hazard[candidates])]
+    p = _exp_hazard(hazard[candidates])
+    hit = u[candidates] < p
+    return candidates[hit], u[candidates[hit]] / p[hit]
 
 
 # 1. Crises ---------------------------------------------------------------------------------
@@ -74,7 +84,7 @@ def apply_crises(m: SolidarityModel, t: int) -> None:
 def state_acts(m: SolidarityModel, t: int) -> None:
     """Set welfare coverage and pay CSOs by the funding policy and levers."""
     noise = m.draw_per_cso("policy")
-    m.payments = m.state.act(t, m.n_present, m.crisis.salience, noise)
+    m.payments = m.state.act(t, m.n_present, m.crisis.intensity, noise)
     m.coverage = m.state.coverage(t, m.pop.newcomer)
 
 
@@ -83,8 +93,7 @@ def state_acts(m: SolidarityModel, t: int) -> None:
 def spread_awareness(m: SolidarityModel, t: int) -> None:
     """Awareness grows from volunteering neighbours, CSO outreach, crises and campaigns; decays."""
     pop, csos, a = m.pop, m.cso_table, m.p["awareness"]
-    vol_nbrs = m.net.neighbour_sum(pop.volunteer.astype(np.float64))
-    m.neighbour_share = vol_nbrs / np.maximum(m.present_neighbours, 1.0)
+    m.neighbour_share = m.volunteer_neighbours / np.maximum(m.present_neighbours, 1.0)
     # factor 07 (awareness practice) and 04 (recognition): outreach in the catchment
     outreach_j = (m.p["effects"]["awareness_outreach"] * csos.factor("awareness")
                   * (0.5 + csos.recognition) * csos.active)
@@ -146,6 +155,8 @@ def start_spells(m: SolidarityModel, who: np.ndarray, cso: np.ndarray, t: int) -
     pop.cso[who] = cso
     pop.spell_start[who] = t
     pop.meaning[who] = pop.disposition[who]  # then adapts to the CSO's meaning practice
+    pop.join_salience[who] = m.crisis.salience
+    m.volunteer_neighbours += m.net.count_neighbours(who)
     m.flows["joins"] += who.size
 
 
@@ -153,7 +164,6 @@ def recruit(m: SolidarityModel, t: int) -> None:
     """Bystanders join a reachable CSO with a hazard from their state and their neighbours."""
     pop, v, e = m.pop, m.p["volunteering"], m.p["effects"]
     u_join = m.draw("recruitment", pop.size)
-    u_pick = m.draw("choice", pop.size)
     weights = cell_weights(m, attractiveness(m))
     best = weights.max(axis=0, initial=0.0)
     recent = (t - pop.last_served) <= BENEFICIARY_MEMORY
@@ -164,9 +174,9 @@ def recruit(m: SolidarityModel, t: int) -> None:
               * (1.0 + v["crisis_motivation"] * m.crisis.salience)
               * beneficiary_boost * best[m.cell])
     hazard *= pop.present & ~pop.volunteer
-    joins = happens(u_join, hazard)
+    joins, u_pick = happens(u_join, hazard)
     if joins.size:
-        start_spells(m, joins, choose_csos(weights, m.cell[joins], u_pick[joins]), t)
+        start_spells(m, joins, choose_csos(weights, m.cell[joins], u_pick), t)
 
 
 # 5. Service ---------------------------------------------------------------------------------
@@ -186,6 +196,25 @@ def volunteer_capacity(m: SolidarityModel) -> np.ndarray:
     return np.bincount(pop.cso[vols], weights=effort, minlength=len(m.cso_table))
 
 
+def need_after_welfare(m: SolidarityModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Need left after welfare per citizen, and need before and after welfare per cell.
+
+    Need, coverage and who is present change only in crises, austerity and arrivals, so the
+    result is kept until one of them changes (the arrays are replaced, not edited, then).
+    """
+    pop = m.pop
+    cached = getattr(m, "_need_after_welfare", None)
+    if (cached is None or cached[0] is not pop.need or cached[1] is not m.coverage
+            or cached[2] != m.n_present):
+        need_here = pop.need * pop.present
+        remaining = need_here * (1.0 - m.coverage)
+        cached = (pop.need, m.coverage, m.n_present, (
+            remaining, np.bincount(m.cell, weights=need_here, minlength=m.n_cells),
+            np.bincount(m.cell, weights=remaining, minlength=m.n_cells)))
+        m._need_after_welfare = cached
+    return cached[3]
+
+
 def serve(m: SolidarityModel, t: int) -> None:
     """CSOs serve the need that welfare leaves, in their catchment, rationing proportionally."""
     pop, csos, c = m.pop, m.cso_table, m.p["csos"]
@@ -195,10 +224,7 @@ def serve(m: SolidarityModel, t: int) -> None:
     overhead = application_capacity(csos, t, fp, m.state.policy)
     csos.capacity = (volunteer_capacity(m) + staff) * overhead * csos.active
 
-    need_here = pop.need * pop.present
-    remaining = need_here * (1.0 - m.coverage)
-    need_cell = np.bincount(m.cell, weights=need_here, minlength=m.n_cells)
-    by_cell = np.bincount(m.cell, weights=remaining, minlength=m.n_cells)
+    remaining, need_cell, by_cell = need_after_welfare(m)
     # recognition draws demand (factor 04); exclusive CSOs serve fewer minority members (03)
     weights = cell_weights(m, attractiveness(m)[:, [0, 0]])
     accepted = cell_weights(m, inclusion(m) * uptake(m)[:, None])
@@ -246,64 +272,74 @@ def effective_scalability(m: SolidarityModel) -> np.ndarray:
     return s + (1.0 - s) * m.state.network_strength
 
 
-def train(m: SolidarityModel, t: int) -> None:
-    """CSOs with meaning practice train volunteers (DAC); the state's programme trains more."""
+def train(m: SolidarityModel, t: int, vols: np.ndarray) -> None:
+    """CSOs with meaning practice train volunteers (DAC); the state's programme trains more.
+
+    One uniform per citizen decides both: below the CSO's chance, the CSO trains; in the next
+    slice of the unit interval (as wide as the programme's chance), the state's programme does.
+    """
     pop = m.pop
-    u_cso = m.draw("training", pop.size)
-    u_state = m.draw("levers", pop.size)
-    vols = np.flatnonzero(pop.volunteer)
-    meaning = m.cso_table.factor("meaning")[pop.cso[vols]]
-    pop.trained[vols] |= u_cso[vols] < m.p["volunteering"]["training_rate"] * meaning
+    u = m.draw("training", pop.size)[vols]
+    p_cso = m.p["volunteering"]["training_rate"] * m.cso_table.factor("meaning")[pop.cso[vols]]
+    untrained = ~pop.trained[vols]
     budget = m.state.training_budget(t, m.n_present)
-    untrained = pop.volunteer & ~pop.trained
     n_untrained = int(untrained.sum())
-    if budget > 0 and n_untrained:
-        cost = m.p["state"]["levers"]["training_cost"]
-        newly = untrained & (u_state < min(1.0, budget / (cost * n_untrained)))
-        pop.trained |= newly
-        m.state.record_training(cost * int(newly.sum()))
+    cost = m.p["state"]["levers"]["training_cost"]
+    p_state = min(1.0, budget / (cost * n_untrained)) if budget > 0 and n_untrained else 0.0
+    by_cso = u < p_cso
+    by_state = untrained & ~by_cso & (u < p_cso + p_state)
+    pop.trained[vols] |= by_cso | by_state
+    if p_state > 0:
+        m.state.record_training(cost * int(by_state.sum()))
 
 
 def wellbeing_and_retention(m: SolidarityModel, t: int) -> None:
     """Fatigue follows workload and recovery, meaning follows the CSO; volunteers may quit."""
     pop, csos, v, e = m.pop, m.cso_table, m.p["volunteering"], m.p["effects"]
     u_quit = m.draw("retention", pop.size)
-    train(m, t)
     vols = np.flatnonzero(pop.volunteer)
+    train(m, t, vols)
     j = pop.cso[vols]
-    fat = pop.fatigue
-    rest = v["fatigue_recovery"] * fat
+    before = pop.fatigue[vols]
+    pop.fatigue *= 1.0 - v["fatigue_recovery"]  # former volunteers rest
     # factor 06: good management of scale shields volunteers from overload
     overload = v["fatigue_gain"] * np.minimum(csos.load[j], LOAD_MAX) * (
         1.0 - e["scalability_relief"] * effective_scalability(m)[j])
     # factor 08: wellbeing care and training speed recovery (Debt Aid Companion)
     care = 1.0 + e["meaning_recovery"] * csos.factor("meaning")[j] + (
         v["training_recovery"] * pop.trained[vols])
-    fat -= rest
-    fat[vols] += overload - rest[vols] * (care - 1.0)
-    np.clip(fat, 0.0, 1.0, out=fat)
-    pop.meaning[vols] += v["meaning_adapt"] * (csos.factor("meaning")[j] - pop.meaning[vols])
+    fatigue = np.clip(before * (1.0 - v["fatigue_recovery"] * care) + overload, 0.0, 1.0)
+    pop.fatigue[vols] = fatigue
+    meaning = pop.meaning[vols]
+    meaning += v["meaning_adapt"] * (csos.factor("meaning")[j] - meaning)
+    pop.meaning[vols] = meaning
 
     # factor 01: voice lowers the fatigue -> quit hazard; factor 08: meaning lowers the rest
-    h_burn = v["burnout_rate"] * fat[vols] ** 2 * (
+    h_burn = v["burnout_rate"] * fatigue ** 2 * (
         1.0 - e["democracy_retention"] * csos.factor("democracy")[j])
     tenure = t - pop.spell_start[vols]
-    h_other = (v["quit_rate"] * (1.0 - e["meaning_retention"] * pop.meaning[vols])
+    h_other = (v["quit_rate"] * (1.0 - e["meaning_retention"] * meaning)
                * (1.0 + v["availability_quit"] * (1.0 - pop.availability[vols]))
                * (1.0 + v["idle_quit"] * np.maximum(0.0, 1.0 - csos.load[j]))
+               # the crisis motivation that brought a volunteer in fades with the crisis
+               * (1.0 + v["episodic_quit"] * np.maximum(
+                   0.0, pop.join_salience[vols] - m.crisis.salience))
                * (1.0 + v["early_quit"] * np.exp(-tenure / max(v["early_weeks"], 1e-9))))
     hazard = h_burn + h_other
-    quits = happens(u_quit[vols], hazard)
-    # the reason: burnout with probability h_burn / hazard, from the same uniform
-    u = u_quit[vols[quits]]
-    burnout = u < _exp_hazard(hazard[quits]) * h_burn[quits] / hazard[quits]
+    quits, u_reason = happens(u_quit[vols], hazard)
+    burnout = u_reason < h_burn[quits] / hazard[quits]  # competing risks
     end_spells(m, vols[quits], np.where(burnout, "burnout", "other"), t)
+    stay = np.ones(vols.size, bool)
+    stay[quits] = False
+    m.flows["fatigue_mean"] = float(fatigue[stay].mean()) if stay.any() else 0.0
+    m.flows["mean_tenure"] = float(tenure[stay].mean()) if stay.any() else 0.0
 
 
 def end_spells(m: SolidarityModel, who: np.ndarray, reasons: np.ndarray, t: int) -> None:
     """Volunteers stop in week ``t``; their spells are logged."""
     pop = m.pop
     m.spells.close(who, pop.cso[who], pop.spell_start[who], t, reasons)
+    m.volunteer_neighbours -= m.net.count_neighbours(who)
     pop.volunteer[who] = False
     pop.cso[who] = -1
     m.flows["quits"] += who.size
@@ -343,11 +379,12 @@ def cso_dynamics(m: SolidarityModel, t: int) -> None:
     m.flows["cso_spend"] = float(csos.spend.sum())
 
     # factor 06 (and 04 via demand): catchment grows under excess demand when managed well
+    # recognition brings demand, management turns it into reach; idle, unmanaged CSOs retreat
     managed = effective_scalability(m)
-    grow = csos.active & (u_scale < e["scalability_growth"] * managed
-                          * np.clip(csos.load - 1.0, 0.0, 1.0))
-    shrink = csos.active & (csos.scale > 1) & (
-        u_scale > 1.0 - c["shrink_rate"] * (1.0 - managed) * np.clip(1.0 - 2 * csos.load, 0, 1))
+    grow = csos.active & (csos.load >= BUSY) & (
+        u_scale < e["scalability_growth"] * managed * csos.recognition)
+    shrink = csos.active & (csos.scale > 1) & (csos.load < IDLE) & (
+        u_scale > 1.0 - c["shrink_rate"] * (1.0 - managed))
     csos.scale = np.clip(csos.scale + grow - shrink, 1, m.n_neighbourhoods)
 
     gone = csos.active & (csos.volunteers == 0) & (csos.budget < c["dissolve_budget"])
@@ -384,7 +421,7 @@ def emergence(m: SolidarityModel, t: int) -> None:
         return
     k_n = m.n_neighbourhoods
     residents = np.bincount(pop.nbhd, weights=pop.present, minlength=k_n)
-    unmet = np.bincount(pop.nbhd, weights=pop.need * pop.present * (1 - m.coverage) - pop.served,
+    unmet = np.bincount(pop.nbhd, weights=need_after_welfare(m)[0] - pop.served,
                         minlength=k_n)
     aware = np.bincount(pop.nbhd, weights=pop.awareness * pop.present, minlength=k_n)
     per_capita = np.divide(unmet, residents, out=np.zeros(k_n), where=residents > 0)

@@ -1,7 +1,8 @@
 """Records: the volunteer spell log, the 12-month retention memory and the weekly reporters.
 
-Reporters are pure functions of the model, gathered in one place (``REPORTERS``), and feed Mesa's
-``DataCollector`` once a week. They read the arrays and this week's flows; they never change state.
+Measurements are pure functions of the model, gathered in one place (:func:`measure`, run once
+a week); Mesa's ``DataCollector`` collects them through ``REPORTERS``. They read the arrays and
+this week's flows; they never change state.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+from .policies import SPENDING_ITEMS
 
 if TYPE_CHECKING:
     from .model import SolidarityModel
@@ -80,63 +83,79 @@ def gini(values: np.ndarray) -> float:
     return float((2 * ranks - x.size - 1) @ x / (x.size * x.sum()))
 
 
-def _volunteer_mean(m: SolidarityModel, values: np.ndarray) -> float:
-    """Mean of a citizen attribute over volunteers (0 if there are none)."""
-    n = m.flows["volunteers"]
-    return float(values @ m.pop.volunteer) / n if n else 0.0
+SPENDING_COLUMNS = tuple(f"spending_{item}" for item in SPENDING_ITEMS)
 
 
-def _active(m: SolidarityModel) -> np.ndarray:
-    return m.cso_table.active
+def measure(m: SolidarityModel) -> dict[str, float]:
+    """Every weekly measurement of the model, in one pass (after the week's processes ran)."""
+    pop, csos, f = m.pop, m.cso_table, m.flows
+    active = csos.active
+    any_active = bool(active.any())
+    minority = pop.group == 1
+    volunteers = f["volunteers"]
+    values = {
+        "week": m.week,
+        "citizens": m.n_present,
+        "volunteers": volunteers,
+        "volunteer_share": volunteers / max(m.n_present, 1),
+        "minority_volunteer_share": int(np.count_nonzero(pop.volunteer & minority))
+        / max(int(np.count_nonzero(minority & pop.present)), 1),
+        "volunteers_deployed": float(csos.volunteers @ np.minimum(1.0, csos.load)),
+        "joins": f["joins"],
+        "quits": f["quits"],
+        "quits_burnout": f["quits_burnout"],
+        "retention_12m": f["retention_12m"],
+        "mean_tenure": f["mean_tenure"],
+        "fatigue_mean": f["fatigue_mean"],
+        "awareness_mean": float(pop.awareness @ pop.present) / max(m.n_present, 1),
+        "csos_active": int(active.sum()),
+        "csos_formal": int((active & csos.formal).sum()),
+        "csos_informal": int((active & ~csos.formal).sum()),
+        "csos_founded": f["csos_founded"],
+        "csos_dissolved": f["csos_dissolved"],
+        "csos_formalised": f["csos_formalised"],
+        "recognition_mean": float(csos.recognition[active].mean()) if any_active else 0.0,
+        "recognition_sd": float(csos.recognition[active].std()) if any_active else 0.0,
+        "scale_mean": float(csos.scale[active].mean()) if any_active else 0.0,
+        "capacity_total": float(csos.capacity.sum()),
+        "capacity_gini": gini(csos.capacity[active]),
+        "need_total": f["need_total"],
+        "need_met_state": f["need_met_state"],
+        "need_met_csos": f["need_met_csos"],
+        "unmet_need": f["need_total"] - f["need_met_state"] - f["need_met_csos"],
+        "need_minority": f["need_minority"],
+        "unmet_need_minority": f["unmet_need_minority"],
+        "beneficiaries": f["beneficiaries"],
+        "welfare_coverage": m.state.welfare_coverage,
+        "state_spending": m.state.spending.total,
+        **{col: m.state.spending.amounts[item]
+           for col, item in zip(SPENDING_COLUMNS, SPENDING_ITEMS, strict=True)},
+        "donations": f["donations"],
+        "cso_income": f["cso_income"],
+        "cso_spend": f["cso_spend"],
+        "cso_budget_total": float(csos.budget.sum()),
+        "crisis_intensity": m.crisis.intensity,
+        "crisis_salience": m.crisis.salience,
+    }
+    return values
 
+
+def _reporter(name: str) -> Callable[[SolidarityModel], float]:
+    return lambda m: m.measures[name]
+
+
+REPORTER_NAMES = (
+    "week", "citizens", "volunteers", "volunteer_share", "minority_volunteer_share",
+    "volunteers_deployed", "joins", "quits", "quits_burnout", "retention_12m", "mean_tenure",
+    "fatigue_mean", "awareness_mean", "csos_active", "csos_formal", "csos_informal",
+    "csos_founded", "csos_dissolved", "csos_formalised", "recognition_mean", "recognition_sd",
+    "scale_mean", "capacity_total", "capacity_gini", "need_total", "need_met_state",
+    "need_met_csos", "unmet_need", "need_minority", "unmet_need_minority", "beneficiaries",
+    "welfare_coverage", "state_spending", *SPENDING_COLUMNS, "donations", "cso_income",
+    "cso_spend", "cso_budget_total", "crisis_intensity", "crisis_salience",
+)
+"""The weekly series, in column order (each is a key of :func:`measure`)."""
 
 REPORTERS: dict[str, Callable[[SolidarityModel], float]] = {
-    "week": lambda m: m.week,
-    "citizens": lambda m: m.n_present,
-    "volunteers": lambda m: m.flows["volunteers"],
-    "volunteer_share": lambda m: m.flows["volunteers"] / max(m.n_present, 1),
-    "minority_volunteer_share": lambda m: (
-        (m.pop.volunteer & (m.pop.group == 1)).sum()
-        / max(((m.pop.group == 1) & m.pop.present).sum(), 1)),
-    "volunteers_deployed": lambda m: float(
-        (m.cso_table.volunteers * np.minimum(1.0, m.cso_table.load)).sum()),
-    "joins": lambda m: m.flows["joins"],
-    "quits": lambda m: m.flows["quits"],
-    "quits_burnout": lambda m: m.flows["quits_burnout"],
-    "retention_12m": lambda m: m.flows["retention_12m"],
-    "mean_tenure": lambda m: m.week - _volunteer_mean(m, m.pop.spell_start),
-    "fatigue_mean": lambda m: _volunteer_mean(m, m.pop.fatigue),
-    "awareness_mean": lambda m: float(m.pop.awareness @ m.pop.present) / max(m.n_present, 1),
-    "csos_active": lambda m: int(_active(m).sum()),
-    "csos_formal": lambda m: int((_active(m) & m.cso_table.formal).sum()),
-    "csos_informal": lambda m: int((_active(m) & ~m.cso_table.formal).sum()),
-    "csos_founded": lambda m: m.flows["csos_founded"],
-    "csos_dissolved": lambda m: m.flows["csos_dissolved"],
-    "csos_formalised": lambda m: m.flows["csos_formalised"],
-    "recognition_mean": lambda m: float(m.cso_table.recognition[_active(m)].mean())
-    if _active(m).any() else 0.0,
-    "recognition_sd": lambda m: float(m.cso_table.recognition[_active(m)].std())
-    if _active(m).any() else 0.0,
-    "scale_mean": lambda m: float(m.cso_table.scale[_active(m)].mean())
-    if _active(m).any() else 0.0,
-    "capacity_total": lambda m: float(m.cso_table.capacity.sum()),
-    "capacity_gini": lambda m: gini(m.cso_table.capacity[_active(m)]),
-    "need_total": lambda m: m.flows["need_total"],
-    "need_met_state": lambda m: m.flows["need_met_state"],
-    "need_met_csos": lambda m: m.flows["need_met_csos"],
-    "unmet_need": lambda m: m.flows["need_total"] - m.flows["need_met_state"]
-    - m.flows["need_met_csos"],
-    "need_minority": lambda m: m.flows["need_minority"],
-    "unmet_need_minority": lambda m: m.flows["unmet_need_minority"],
-    "beneficiaries": lambda m: m.flows["beneficiaries"],
-    "welfare_coverage": lambda m: m.state.welfare_coverage,
-    "state_spending": lambda m: m.state.spending.total,
-    **{f"spending_{item}": (lambda m, item=item: m.state.spending.amounts[item])
-       for item in ("funding", "emergency", "campaign", "training", "awards", "network")},
-    "donations": lambda m: m.flows["donations"],
-    "cso_income": lambda m: m.flows["cso_income"],
-    "cso_spend": lambda m: m.flows["cso_spend"],
-    "cso_budget_total": lambda m: float(m.cso_table.budget.sum()),
-    "crisis_salience": lambda m: m.crisis.salience,
-}
-"""Weekly model-level series: name -> pure function of the model."""
+    name: _reporter(name) for name in REPORTER_NAMES}
+"""Mesa ``DataCollector`` model reporters: each reads this week's :func:`measure`."""

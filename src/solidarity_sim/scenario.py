@@ -38,7 +38,7 @@ def bundled_dir() -> Path:
 
 def bundled_scenarios() -> dict[str, Path]:
     """Map each bundled scenario name to its file, sorted by name."""
-    return {p.stem: p for p in sorted(bundled_dir().glob("*.toml"))}
+    return {p.stem: p for p in sorted(bundled_dir().glob("*.toml"), key=lambda p: p.stem)}
 
 
 @dataclass(frozen=True)

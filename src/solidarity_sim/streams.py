@@ -19,11 +19,9 @@ STREAM_NAMES = (
     "csos",         # initial CSOs and their factor levels
     "crises",       # who a crisis hits
     "policy",       # grant competition scores
-    "levers",       # who a training programme trains
-    "recruitment",  # whether a bystander joins
-    "choice",       # which CSO a recruit joins
+    "recruitment",  # whether a bystander joins, and which CSO
     "retention",    # whether a volunteer quits, and why
-    "training",     # whether a CSO trains a volunteer
+    "training",     # whether a CSO or the state's programme trains a volunteer
     "scale",        # CSOs growing or shrinking their catchment
     "emergence",    # informal groups founded, institutionalised
 )
