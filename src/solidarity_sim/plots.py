@@ -13,6 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from .crises import ACTIVE as CRISIS_ACTIVE  # noqa: E402
 
@@ -63,6 +64,7 @@ def organisations(ts: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.plot(ts["week"], ts["csos_active"], color="k", lw=1, ls="--", label="all active CSOs")
     ax.set(title="Civil-society organisations", xlabel="week", ylabel="number of CSOs",
            ylim=(0, 1.3 * max(ts["csos_active"].max(), 1)))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="upper left", fontsize="small")
     return ax
 
