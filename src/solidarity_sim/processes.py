@@ -141,11 +141,19 @@ def cell_weights(m: SolidarityModel, attract: np.ndarray) -> np.ndarray:
 
 
 def choose_csos(weights: np.ndarray, cells: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Pick a CSO for each citizen with probability proportional to its weight in their cell."""
-    if cells.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    cum = np.cumsum(weights[:, cells], axis=0)
-    return (cum < u * cum[-1]).sum(axis=0)
+    """Pick a CSO for each citizen with probability proportional to its weight in their cell.
+
+    Args:
+        weights: CSO weights per cell (CSOs x cells).
+        cells: Each citizen's cell.
+        u: One uniform in [0, 1) per citizen.
+    """
+    cum = np.cumsum(weights, axis=0)
+    picks = np.zeros(cells.size, dtype=np.int64)
+    for cell in np.unique(cells):
+        who = np.flatnonzero(cells == cell)
+        picks[who] = np.searchsorted(cum[:, cell], u[who] * cum[-1, cell], side="right")
+    return picks
 
 
 def start_spells(m: SolidarityModel, who: np.ndarray, cso: np.ndarray, t: int) -> None:
