@@ -9,7 +9,7 @@ run: $(VENV)/.installed  ## create the environment if needed, run the default sc
 	$(BIN)/solidarity-sim run baseline --out results/baseline
 
 test: $(VENV)/.installed  ## create/reuse the environment, run the whole test suite
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check src tests benchmarks

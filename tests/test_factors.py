@@ -1,10 +1,15 @@
 """Each of the eight SOLIDUS factors moves what it drives (DESIGN §2), seed by seed (paired)."""
 
+import functools
+import json
+
 import numpy as np
 import pytest
 
 import solidarity_sim as ss
 from solidarity_sim.csos import F
+
+pytestmark = pytest.mark.xdist_group("factors")  # one worker, so the run cache is shared
 
 SEEDS = range(3)
 BASE = {"population.citizens": 3000, "weeks": 208}
@@ -12,15 +17,20 @@ ECONOMIC_CRISIS = [{"kind": "economic", "onset": 20, "duration": 150, "severity"
                     "reach": 0.3}]
 
 
+@functools.cache
+def weekly(factor, level, seed, extra_json):
+    """The weekly series of one run (cached: several outcomes share the same runs)."""
+    overrides = {**BASE, **json.loads(extra_json), f"csos.factors.{factor}": level}
+    return ss.run("baseline", seed=seed, overrides=overrides).timeseries
+
+
 def paired_difference(factor, outcome, extra=None, low=0.2, high=0.8, start=52):
-    """Mean over seeds of outcome(high) - outcome(low), each averaged over weeks >= start."""
+    """Per seed, outcome(high) - outcome(low), each over weeks >= start."""
     diffs = []
     for seed in SEEDS:
-        means = []
-        for level in (low, high):
-            overrides = {**BASE, **(extra or {}), f"csos.factors.{factor}": level}
-            ts = ss.run("baseline", seed=seed, overrides=overrides).timeseries
-            means.append(outcome(ts[ts["week"] >= start]))
+        means = [outcome(ts[ts["week"] >= start]) for ts in (
+            weekly(factor, level, seed, json.dumps(extra or {}, sort_keys=True))
+            for level in (low, high))]
         diffs.append(means[1] - means[0])
     return np.array(diffs)
 
@@ -56,6 +66,7 @@ CASES = [
 @pytest.mark.parametrize("factor, drives, outcome, sign, extra", CASES,
                          ids=[f"{c[0]}->{c[1]}" for c in CASES])
 def test_raising_a_factor_moves_what_it_drives(factor, drives, outcome, sign, extra):
+    """Paired (common random numbers) low/high runs: the driven outcome moves the right way."""
     diffs = paired_difference(factor, outcome, extra)
     assert sign * diffs.mean() > 0, f"{factor} -> {drives}: paired differences {diffs}"
     assert (sign * diffs > 0).sum() >= len(SEEDS) - 1, diffs
