@@ -14,7 +14,8 @@ from importlib import import_module
 
 from .scenario import Scenario, ScenarioError, bundled_scenarios, load_scenario
 
-_LAZY = {"SolidarityModel": ".model", "RunResult": ".results", "run": ".results"}
+_LAZY = {"SolidarityModel": ".model", "RunResult": ".results", "run": ".results",
+         "compare": ".comparison"}
 
 __all__ = [
     "RunResult",
@@ -22,6 +23,7 @@ __all__ = [
     "ScenarioError",
     "SolidarityModel",
     "bundled_scenarios",
+    "compare",
     "load_scenario",
     "run",
 ]

@@ -7,6 +7,7 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .commands import CommandError, register_all
@@ -31,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ScenarioError, CommandError) as err:
         print(f"solidarity-sim: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

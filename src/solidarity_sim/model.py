@@ -23,6 +23,16 @@ INITIAL_TENURE_MEAN = 156.0
 """Mean tenure, in weeks, of the volunteers already active at the start (assumption)."""
 
 
+def forget(model: mesa.Model) -> None:
+    """Let a finished model be freed.
+
+    Mesa 3.3 keeps every model alive through the class-level ``Agent._ids`` (one id counter per
+    model), so a process that runs many models drops each one's entry when done with it. Mesa 3.5
+    has no such table.
+    """
+    getattr(mesa.Agent, "_ids", {}).pop(model, None)
+
+
 class SolidarityModel(mesa.Model):
     """Citizens, volunteers, CSOs and the state on a social network, one step per week.
 

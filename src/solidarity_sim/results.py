@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .csos import F
-from .model import SolidarityModel
+from .model import SolidarityModel, forget
 from .population import NEVER
 from .scenario import Scenario, load_scenario
 
@@ -127,10 +127,13 @@ def run(scenario: str | Path | Scenario = "baseline", *, seed: int = 0, weeks: i
     model = SolidarityModel(resolved, rng=seed)
     built = time.perf_counter()
     horizon = model.p["weeks"]
-    while model.running:
-        model.step()
-        if progress is not None:
-            progress(model.week, horizon)
+    try:
+        while model.running:
+            model.step()
+            if progress is not None:
+                progress(model.week, horizon)
+    finally:
+        forget(model)
     finished = time.perf_counter()
     manifest = {
         "package": "solidarity-sim",
