@@ -1,0 +1,202 @@
+"""The validation machinery on small, fast settings of the real model.
+
+The full validation (default sizes, 20 replications) is run by ``solidarity-sim validate``; here
+the checks run on small towns and few replications, so the tests check the machinery (tables,
+intervals, pass/fail, exit status, files), not the calibration.
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import solidarity_sim as ss
+from solidarity_sim import validation as v
+from solidarity_sim.cli import main
+from solidarity_sim.commands import validate as validate_command
+
+CITIZENS = 1500
+TABLE_COLUMNS = ["group", "check", "target", "target_low", "target_high", "value", "ci_low",
+                 "ci_high", "n", "passed", "reference", "fmt", "unit", "source"]
+
+
+def exact_limits():
+    """The limit checks that hold exactly at any size (no CSOs, full welfare)."""
+    return [c for c in v.limit_checks(CITIZENS) if not c.name.startswith("fixed hazards")]
+
+
+@pytest.fixture(scope="module")
+def pandemic_run():
+    return ss.run("pandemic", seed=2, overrides={"population.citizens": 3000,
+                                                 "population.neighbourhoods": 6})
+
+
+def test_every_check_is_defined_once_and_every_factor_is_checked():
+    checks = v.default_checks()
+    assert [c.group for c in checks] == sorted((c.group for c in checks), key=v.GROUPS.index)
+    assert len({c.name for c in checks}) == len(checks)
+    assert {c.name.split(" → ")[0] for c in checks if c.group == "factors"} == set(
+        ss.parameters.FACTORS)
+    plan = v.plan(checks)
+    assert {"baseline", "pandemic"} <= plan.keys()
+    # the two factor levels share the seed of each replication and differ in one parameter
+    low, high = next(c for c in checks if c.group == "factors").arms
+    changed = {k for k in low.overrides.keys() | high.overrides.keys()
+               if low.overrides.get(k) != high.overrides.get(k)}
+    assert changed == {"csos.factors.democracy"}
+
+
+def test_the_command_offers_every_group():
+    assert validate_command.GROUPS == v.GROUPS
+
+
+def test_bands_decide_pass_or_fail():
+    band = v.Band(0.17, 0.30)
+    assert band.contains(0.2, 0.25) and band.contains(0.17, 0.30)
+    assert not band.contains(0.16, 0.25) and not band.contains(0.2, math.nan)
+    above = v.Band(0.0, math.inf, closed=False)
+    assert above.contains(0.1, 5.0) and not above.contains(0.0, 5.0)
+    assert band.describe(percent=True) == "17%–30%"
+    assert above.describe() == "> 0" and v.Band(0, 0).describe() == "= 0"
+    assert v.Band(-math.inf, 0.5).describe(percent=True) == "≤ 50%"
+
+
+def test_t_interval_matches_scipy():
+    x = np.array([1.0, 2.0, 4.0, math.nan])
+    mean, low, high = v.t_interval(x)
+    expected = stats.t.interval(0.95, 2, loc=7 / 3, scale=stats.sem([1.0, 2.0, 4.0]))
+    assert mean == pytest.approx(7 / 3)
+    assert (low, high) == pytest.approx(expected)
+    assert math.isnan(v.t_interval(np.array([1.0]))[1])
+    assert v.t_interval(np.zeros(3)) == (0.0, 0.0, 0.0)
+
+
+def test_replication_seeds_derive_from_one_seed():
+    seeds = v.replication_seeds(0, 5)
+    assert seeds == v.replication_seeds(0, 5) and len(set(seeds)) == 5
+    assert seeds[:3] == v.replication_seeds(0, 3)
+    assert seeds != v.replication_seeds(1, 5)
+
+
+def test_two_state_chain_is_stationary():
+    a, b = v.two_state_chain(0.01, 0.02)
+    share = v.chain_share(0.01, 0.02)
+    assert share == pytest.approx(share * (1 - b) + (1 - share) * a)
+    assert v.chain_retention(0.01, 0.02) == pytest.approx(
+        share + (1 - share) * (1 - a - b) ** 52)
+
+
+def test_surge_statistics_read_the_weekly_series(pandemic_run):
+    ts = pandemic_run.timeseries
+    onset = v.crisis_onset(pandemic_run)
+    assert onset == 26
+    excess = v.excess_volunteers(ts, onset)
+    assert excess.loc[onset - 13:onset - 1].mean() == pytest.approx(0.0, abs=1e-9)
+    weeks = v.SurgePeakWeeks()(pandemic_run)
+    peak = excess.loc[onset + weeks]
+    assert 0 <= weeks < v.SURGE_SEARCH and peak == excess.loc[onset:onset + 51].max() > 0
+    remaining = v.SurgeRemaining()(pandemic_run)
+    assert remaining == pytest.approx(excess.loc[onset + weeks + 13] / peak)
+
+
+def test_group_survival_counts_formalised_groups_as_active(pandemic_run):
+    csos = pandemic_run.csos
+    emerged = csos[csos["origin"] == "emerged"]
+    assert len(emerged) > 0
+    horizon = int(pandemic_run.manifest["weeks"])
+    assert v.GroupSurvival()(pandemic_run) == v.group_survival(csos, horizon)
+    # the same groups, one dissolved after 50 weeks and one formalised: half of two survive
+    two = emerged.iloc[:2].copy()
+    two["dissolved"] = pd.array([int(two["founded"].iloc[0]) + 50, pd.NA], dtype="Int64")
+    two["formal"] = [False, True]
+    assert v.group_survival(two, horizon) == 0.5
+    # a group founded too late to reach two years does not count
+    assert math.isnan(v.group_survival(two.assign(founded=horizon - 10), horizon))
+
+
+def test_validate_gives_the_same_table_in_a_pool_and_in_one_process():
+    checks = exact_limits()[:1] + v.calibration_checks(CITIZENS)[:1]
+    serial = v.validate(checks, replications=3, workers=1)
+    pooled = v.validate(checks, replications=3, workers=2)
+    assert list(serial.table.columns) == TABLE_COLUMNS
+    pd.testing.assert_frame_equal(serial.table, pooled.table)
+    pd.testing.assert_frame_equal(serial.values, pooled.values)
+    assert list(serial.values.columns) == ["check", "replication", "seed", "value"]
+    assert len(serial.values) == 3 * len(checks)
+    assert serial.table["n"].tolist() == [3, 3]
+    assert len(serial.kept["baseline"]) == 3
+    shares = [r.timeseries.loc[r.timeseries["week"] >= 52, "volunteer_share"].mean()
+              for r in serial.kept["baseline"]]
+    assert serial.table["value"].iloc[1] == pytest.approx(np.mean(shares))
+
+
+def test_a_wrong_target_band_fails():
+    check = exact_limits()[0]  # nobody volunteers without CSOs: truly 0
+    wrong = dataclasses.replace(check, band=v.Band(1, 10))
+    report = v.validate([check, wrong], replications=2, workers=1)
+    assert report.table["passed"].tolist() == [True, False]
+    assert not report.passed
+    assert "1 of 2 checks pass; failing: no CSOs: nobody volunteers" == v.verdict(report.table)
+
+
+def test_cli_exits_zero_when_every_check_holds(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(v, "default_checks", lambda citizens=None: exact_limits())
+    out = tmp_path / "val"
+    status = main(["validate", "--replications", "2", "--workers", "1", "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert status == 0, printed
+    assert "3 of 3 checks pass" in printed
+    assert {p.name for p in out.iterdir()} == {"validation.csv", "validation.md",
+                                               "replications.csv", "targets.png"}
+    table = pd.read_csv(out / "validation.csv")
+    assert table["passed"].all() and len(table) == 3
+
+
+def test_cli_exits_one_when_a_check_fails(tmp_path, monkeypatch, capsys):
+    wrong = dataclasses.replace(exact_limits()[0], band=v.Band(1, 10))
+    monkeypatch.setattr(v, "default_checks", lambda citizens=None: [wrong])
+    status = main(["validate", "--replications", "2", "--workers", "1",
+                   "--out", str(tmp_path / "val")])
+    printed = capsys.readouterr().out
+    assert status == 1
+    assert "FAIL" in printed and "0 of 1 checks pass" in printed
+
+
+def test_cli_writes_the_calibration_table_and_figures(tmp_path, capsys):
+    out = tmp_path / "val"
+    status = main(["validate", "--only", "calibration", "--citizens", str(CITIZENS),
+                   "--replications", "3", "--out", str(out)])
+    printed = capsys.readouterr().out
+    table = pd.read_csv(out / "validation.csv")
+    assert status == (0 if table["passed"].all() else 1)
+    assert list(table["group"].unique()) == ["calibration"]
+    for name in ("targets.png", "calibration.png", "retention.png"):
+        assert (out / name).stat().st_size > 20_000, name
+    retention = pd.read_csv(out / "retention.csv")
+    assert set(retention["factor"]) == {"meaning", "democracy"}
+    markdown = (out / "validation.md").read_text()
+    assert markdown.startswith("| group | pattern | target | model [95% CI] |")
+    for pattern in table["check"]:
+        assert pattern in printed and pattern in markdown
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--replications", "1"], "--replications 1: a 95% interval needs at least 2"),
+    (["--workers", "0"], "--workers 0"),
+    (["--citizens", "5"], "--citizens: key 'population.citizens': value 5 is out of range"),
+])
+def test_bad_arguments_exit_two_with_one_paragraph(args, message, tmp_path, capsys):
+    status = main(["validate", *args, "--out", str(tmp_path / "val")])
+    err = capsys.readouterr().err
+    assert status == 2 and message in err and "Traceback" not in err
+    assert not (tmp_path / "val").exists()
+
+
+def test_out_must_be_a_folder(tmp_path, capsys):
+    target = tmp_path / "file.txt"
+    target.write_text("x")
+    assert main(["validate", "--out", str(target)]) == 2
+    assert "--out" in capsys.readouterr().err
