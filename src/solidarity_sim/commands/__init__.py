@@ -8,7 +8,7 @@ input; ``main`` turns both into a one-paragraph message and exit status 2.
 
 from importlib import import_module
 
-COMMANDS = ("run", "scenarios", "schema", "check", "compare", "validate")
+COMMANDS = ("run", "scenarios", "schema", "check", "compare", "validate", "app")
 """Modules of this package that register a subcommand, in the order ``--help`` lists them."""
 
 

@@ -1,0 +1,501 @@
+"""The classroom app: interventions, views, the page without a browser, and the page in Chromium.
+
+The browser tests start ``solidarity-sim app`` on a free port and drive Debian's Chromium with
+Playwright, as a teacher would; screenshots go to ``test-artifacts/app/``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from solidarity_sim.agents import Role
+from solidarity_sim.app import (
+    CLASSROOM_CRISES,
+    FUNDING_CUT,
+    SCENARIO_OWN,
+    ClassroomModel,
+    complete_crisis,
+    initial_kwargs,
+    model_params,
+)
+from solidarity_sim.app_components import (
+    ROLE_COLOURS,
+    TownPicture,
+    crisis_weeks,
+    need_chart,
+    neighbourhood_centres,
+    organisations_chart,
+    volunteering_chart,
+)
+from solidarity_sim.model import SolidarityModel
+from solidarity_sim.network import neighbourhood_grid
+from solidarity_sim.scenario import Scenario, ScenarioError
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts" / "app"
+EXECUTABLE = Path(sys.executable).parent / "solidarity-sim"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-dev-shm-usage"]
+TIMEOUT_MS = 60_000
+TOWN = {"population.citizens": 600}
+
+
+def classroom(seed: int = 3, **changes) -> ClassroomModel:
+    return ClassroomModel(**{**initial_kwargs(), **TOWN, "rng": seed, **changes})
+
+
+def planned(model: ClassroomModel, edit) -> SolidarityModel:
+    """The model that plans from the start what a button does later (same seed and town)."""
+    params = copy.deepcopy(model.spec.params)
+    edit(params)
+    return SolidarityModel(Scenario(params), rng=model.seed)
+
+
+def run(model, weeks: int, action=None, at: int = 0) -> pd.DataFrame:
+    for _ in range(weeks):
+        if action is not None and model.week == at:
+            action(model)
+        model.step()
+    return model.datacollector.get_model_vars_dataframe()
+
+
+# -- interventions act now, through the model's own mechanisms ---------------------------------
+
+
+@pytest.mark.parametrize("kind", ["economic", "pandemic"])
+def test_crisis_button_equals_the_crisis_planned_for_that_week(kind):
+    week = 6
+    pressed = run(classroom(), 30, lambda m: m.start_crisis(kind), at=week)
+    crisis = complete_crisis({**CLASSROOM_CRISES[kind], "onset": week})
+    same = run(planned(classroom(), lambda p: p["crises"].append(crisis)), 30)
+    pd.testing.assert_frame_equal(pressed, same)
+    without = run(classroom(), 30)
+    assert (pressed["crisis_salience"].iloc[week:] > 0).all()
+    assert (without["crisis_salience"] == 0).all()
+    assert pressed["need_total"].iloc[-1] > without["need_total"].iloc[-1]
+
+
+def test_migration_button_brings_the_reserved_newcomers_now():
+    week = 5
+    model = classroom()
+    residents = model.n_present
+    assert model.pop.size > residents and model.migration_available
+    pressed = run(model, 40, lambda m: m.start_crisis("migration"), at=week)
+    assert pressed["citizens"].iloc[week - 1] == residents
+    assert pressed["citizens"].iloc[-1] == model.pop.size  # all arrived within 26 weeks
+    assert not model.migration_available
+    with pytest.raises(ValueError, match="already started"):
+        model.start_crisis("migration")
+
+    def move(p):
+        p["crises"][-1]["onset"] = week
+    pd.testing.assert_frame_equal(pressed, run(planned(classroom(), move), 40))
+
+
+def test_cut_and_restore_funding_use_austerity_from_this_week():
+    model = classroom()
+    full = model.p["state"]["welfare_coverage"]
+    ts = run(model, 20, lambda m: m.cut_funding(), at=4)
+    assert ts["welfare_coverage"].iloc[3] == full
+    assert np.allclose(ts["welfare_coverage"].iloc[4:], full * (1 - FUNDING_CUT))
+    assert model.funding_cut
+    model.restore_funding()
+    model.step()
+    assert not model.funding_cut and model.datacollector.model_vars["welfare_coverage"][-1] == full
+
+    def austerity(p):
+        p["state"]["austerity"].update(start=4, cut=FUNDING_CUT)
+    pd.testing.assert_frame_equal(ts, run(planned(classroom(), austerity), 20))
+    assert [what for _, what in model.events] == ["public spending cut by 50%",
+                                                   "public spending restored"]
+
+
+def test_unknown_crisis_and_bad_preset_are_refused():
+    with pytest.raises(ValueError, match="unknown crisis kind 'flood'"):
+        classroom().start_crisis("flood")
+    with pytest.raises(ScenarioError, match="'atlantis' is neither a bundled scenario"):
+        ClassroomModel("atlantis")
+
+
+def test_funding_choice_keeps_or_replaces_the_scenarios_policy(tmp_path):
+    preset = tmp_path / "funded.toml"
+    preset.write_text('name = "funded"\nextends = "baseline"\n[state.funding]\n'
+                      'policy = "core_funding"\n', encoding="utf-8")
+    keep = ClassroomModel(str(preset), **TOWN, **{"state.funding.policy": SCENARIO_OWN})
+    assert keep.state.policy == "core_funding"
+    replace = ClassroomModel(str(preset), **TOWN, **{"state.funding.policy": "none"})
+    assert replace.state.policy == "none"
+
+
+def test_mesa_scenario_argument_is_ignored_and_changes_are_listed():
+    kwargs = {**initial_kwargs(), "preset": "pandemic", "csos.factors.meaning": 0.9}
+    model = ClassroomModel(scenario=object(), **kwargs)  # what Mesa 3.5's Reset passes
+    assert model.spec.name == "pandemic" and model.p["csos"]["factors"]["meaning"] == 0.9
+    assert model.changes == ["8 Care (meaning) 0.9"]
+
+
+# -- views ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("k", [1, 4, 9, 20, 23])
+def test_neighbourhood_centres_follow_the_networks_grid(k):
+    centres = neighbourhood_centres(k)
+    grid = neighbourhood_grid(k)
+    for a in range(k):
+        for b in range(a + 1, k):
+            distance = np.linalg.norm(centres[a] - centres[b])
+            assert (distance == 1.0) == grid.has_edge(a, b), (a, b)
+
+
+def test_town_picture_is_laid_out_once_and_recoloured_by_role():
+    model = classroom()
+    picture = TownPicture(model)
+    xy, background = picture.xy.copy(), picture.background
+    off = np.linalg.norm(xy - picture.centres[model.pop.nbhd], axis=1)
+    assert off.max() <= TownPicture.RADIUS
+    model.start_crisis("migration")
+    run(model, 30)
+    picture.update(model)
+    assert np.array_equal(picture.xy, xy) and picture.background is background
+    colours = picture.citizens.get_facecolors()
+    vols = model.pop.volunteer
+    assert vols.any()
+    assert np.allclose(colours[vols, :3], _rgb(ROLE_COLOURS[Role.VOLUNTEER]))
+    assert np.allclose(colours[~model.pop.present, 3], 0.0)  # newcomers not yet arrived
+    assert np.allclose(colours[model.pop.present, 3], 1.0)
+    assert len(picture.formal.get_offsets()) == int(
+        (model.cso_table.active & model.cso_table.formal).sum())
+    assert len(picture.links.get_segments()) == int(vols.sum())
+
+
+def _rgb(colour: str) -> np.ndarray:
+    from matplotlib.colors import to_rgb
+    return np.array(to_rgb(colour))
+
+
+def test_crisis_weeks_are_shaded_from_onset_to_fade():
+    ts = pd.DataFrame({"week": range(10),
+                       "crisis_salience": [0, 0, 0.5, 0.5, 0.2, 0.01, 0, 0.3, 0.3, 0]})
+    assert crisis_weeks(ts) == [[{"xAxis": 2}, {"xAxis": 4}], [{"xAxis": 7}, {"xAxis": 8}]]
+
+
+def test_charts_are_valid_json_with_gaps_for_missing_values():
+    model = classroom()
+    ts = run(model, 60, lambda m: m.start_crisis("economic"), at=10)
+    for build in (volunteering_chart, need_chart, organisations_chart):
+        option = build(ts, model.p["weeks"])
+        json.dumps(option, allow_nan=False)
+        assert len(option["xAxis"]["data"]) == model.p["weeks"]
+        assert all(len(s["data"]) == len(ts) for s in option["series"])
+        assert option["series"][0]["markArea"]["data"] == [[{"xAxis": 10}, {"xAxis": 59}]]
+    retention = volunteering_chart(ts, 520)["series"][1]["data"]
+    assert retention[0] is None and retention[-1] == round(100 * ts["retention_12m"].iloc[-1], 3)
+    need = need_chart(ts, 520)["series"]
+    assert {s["stack"] for s in need} == {"need"}
+    assert [s["name"] for s in need] == ["met by welfare", "met by CSOs", "unmet"]
+
+
+# -- the page without a browser ------------------------------------------------------------------
+
+
+def _render_page():
+    import ipyvuetify as v
+    import solara
+
+    from solidarity_sim.app import Page
+
+    _, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
+
+    def button(label):
+        return rc.find(v.Btn, children=[label]).widget
+
+    def week():
+        return rc.find(v.Html, class_="ss-week").widget.children[0]
+
+    return button, week
+
+
+def eventually(condition, seconds: float = 10.0) -> bool:
+    """Wait for the page's frame clock to show a change."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_page_renders_steps_and_acts_without_a_browser():
+    button, week = _render_page()
+    other_button, other_week = _render_page()  # a second session
+    assert week() == "Week 0 of 520"
+    button("Step").click()
+    button("Step").click()
+    assert eventually(lambda: week() == "Week 2 of 520"), week()
+    assert other_week() == "Week 0 of 520"
+    assert button("restore funding").disabled and not button("cut funding").disabled
+    button("cut funding").click()
+    assert eventually(lambda: button("cut funding").disabled)
+    assert not button("restore funding").disabled
+    button("economic crisis").click()
+    button("Step").click()
+    assert eventually(lambda: week() == "Week 3 of 520"), week()
+    other_button("Step").click()
+    assert eventually(lambda: other_week() == "Week 1 of 520")
+    assert week() == "Week 3 of 520"
+
+
+# -- the teaching notes --------------------------------------------------------------------------
+
+
+def test_teaching_notes_name_the_pages_controls_and_show_existing_screenshots():
+    text = (ROOT / "docs" / "teaching.md").read_text(encoding="utf-8")
+    images = re.findall(r"\]\((img/[^)]+\.png)\)", text)
+    assert len(images) == 3
+    for image in images:
+        assert (ROOT / "docs" / image).is_file(), image
+    labels = {spec["label"] for spec in model_params().values()}
+    named = re.findall(r"\*\*(\d [A-Z][^*]+)\*\*", text)
+    assert named and set(named) <= labels, set(named) - labels
+    for label in ("Scenario", "Public funding of CSOs", "Welfare coverage"):
+        assert f"**{label}**" in text and label in labels
+    for button in ("economic crisis", "pandemic crisis", "migration crisis", "cut funding",
+                   "restore funding"):
+        assert f"**{button}**" in text
+
+
+# -- the command ---------------------------------------------------------------------------------
+
+
+def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([str(EXECUTABLE), *args], capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_app_refuses_a_bad_port_or_host_in_one_paragraph():
+    bad = cli("app", "--port", "70000")
+    assert bad.returncode == 2 and "invalid port 70000" in bad.stderr
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        taken = cli("app", "--port", str(port))
+    assert taken.returncode == 2, taken.stderr
+    assert f"--port {port}: cannot listen there" in taken.stderr
+    unknown = cli("app", "--host", "no-such-host.invalid")
+    assert unknown.returncode == 2 and "--host 'no-such-host.invalid'" in unknown.stderr
+    for proc in (bad, taken, unknown):
+        assert "Traceback" not in proc.stderr and proc.stderr.count("\n") <= 3
+
+
+# -- the page in Chromium ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server():
+    """``solidarity-sim app`` on a free loopback port, stopped after the module's tests."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log = (ARTIFACTS / "server.log").open("w")
+    proc = subprocess.Popen([str(EXECUTABLE), "app", "--port", str(port)], stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as reply:
+                if reply.status == 200:
+                    break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the app server did not start; see {ARTIFACTS / 'server.log'}")
+            time.sleep(0.5)
+    yield url
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.is_file():
+        pytest.fail("Debian's Chromium is missing: apt-get install chromium (.ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Session:
+    """One browser session (its own context, so its own cookie and Solara kernel)."""
+
+    def __init__(self, browser, url: str):
+        self.context = browser.new_context(viewport={"width": 1600, "height": 1000})
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(TIMEOUT_MS)
+        self.requests: list[str] = []
+        self.failed: list[str] = []
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("websocket", lambda ws: self.requests.append(ws.url))
+        self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} {r.failure}"))
+        self.page.on("response", lambda r: r.status >= 400 and self.failed.append(
+            f"{r.url} HTTP {r.status}"))
+        self.page.goto(url)
+        self.page.locator(".ss-week").wait_for()
+
+    def week(self) -> int:
+        return int(re.match(r"Week (\d+) of", self.page.locator(".ss-week").inner_text())[1])
+
+    def wait_text(self, condition: str) -> None:
+        """Wait until the week's text (``text`` in the JavaScript ``condition``) satisfies it."""
+        self.page.wait_for_function(
+            f"(e => e !== null && (text => {condition})(e.innerText))"
+            "(document.querySelector('.ss-week'))")
+
+    def wait_week(self, week: int) -> None:
+        self.wait_text(f"text.startsWith('Week {week} of')")
+
+    def click(self, name: str) -> None:
+        self.page.get_by_role("button", name=name, exact=True).click()
+
+    def step(self, times: int = 1) -> None:
+        for _ in range(times):
+            before = self.week()
+            self.click("Step")
+            self.wait_week(before + 1)
+
+    def figures(self) -> str:
+        """This week's headline figures, once they are the figures of the week shown."""
+        return self.page.locator(f".ss-figures[data-week='{self.week()}']").inner_text()
+
+    def unmet_need(self) -> float:
+        return float(re.search(r"unmet need ([\d,.]+)", self.figures())[1].replace(",", ""))
+
+    def shot(self, name: str) -> None:
+        self.page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def session(browser, server):
+    opened = []
+
+    def open_session() -> Session:
+        opened.append(Session(browser, server))
+        return opened[-1]
+
+    yield open_session
+    for s in opened:
+        s.close()
+
+
+def test_page_loads_offline_with_no_failed_request(session, server):
+    s = session()
+    s.page.wait_for_load_state("networkidle")
+    host = urlsplit(server).netloc
+    assert s.failed == []
+    outside = [u for u in s.requests if urlsplit(u).scheme in ("http", "https", "ws", "wss")
+               and urlsplit(u).netloc != host]
+    assert outside == [], outside
+    assert any("/_solara/cdn/" in u for u in s.requests)  # Solara's assets, served locally
+    for name in ("Reset", "Step", "▶", "economic crisis", "cut funding"):
+        assert s.page.get_by_role("button", name=name, exact=True).is_visible()
+    assert s.week() == 0
+    s.shot("loaded")
+
+
+def test_step_advances_the_week(session):
+    s = session()
+    s.step(3)
+    assert s.week() == 3
+    assert re.search(r"(Step|Time): 3(\.0)?\b", s.page.inner_text("body"))  # SolaraViz agrees
+    assert "volunteers" in s.figures()
+    s.page.locator(".ss-town img").nth(1).wait_for()
+    s.shot("stepped")
+
+
+def test_play_runs_at_least_ten_weeks_a_second_and_pause_stops(session):
+    s = session()
+    s.click("▶")
+    s.wait_text("!text.startsWith('Week 0 ')")
+    start, t0 = s.week(), time.monotonic()
+    time.sleep(4)
+    end, t1 = s.week(), time.monotonic()
+    speed = (end - start) / (t1 - t0)
+    (ARTIFACTS / "speed.txt").write_text(
+        f"{speed:.1f} weeks per second while playing (1,000 citizens; weeks {start} to {end} "
+        f"in {t1 - t0:.1f} s, read from the page)\n")
+    print(f"play speed: {speed:.1f} weeks/s")
+    assert speed >= 10, f"{speed:.1f} weeks/s"
+    s.click("❚❚")
+    s.page.get_by_role("button", name="▶", exact=True).wait_for()
+    time.sleep(1.0)
+    paused = s.week()
+    time.sleep(1.5)
+    assert s.week() == paused > end
+    s.shot("paused")
+
+
+def test_crisis_button_changes_the_run_against_the_same_seed(session):
+    calm, crisis = session(), session()
+    for s in (calm, crisis):
+        s.step(3)
+    assert calm.figures() == crisis.figures()  # same seed, same weeks so far
+    crisis.click("economic crisis")
+    crisis.page.get_by_text("week 3: economic crisis").wait_for()
+    for s in (calm, crisis):
+        s.step(6)
+    assert crisis.unmet_need() > calm.unmet_need()
+    crisis.shot("economic-crisis")
+
+
+def test_two_sessions_are_independent(session):
+    first, second = session(), session()
+    first.step(4)
+    assert second.week() == 0
+    second.step()
+    assert (first.week(), second.week()) == (4, 1)
+    first.click("cut funding")
+    first.page.get_by_text("public spending cut by 50%").wait_for()
+    assert second.page.get_by_role("button", name="cut funding").is_enabled()
+
+
+def test_reset_builds_the_chosen_scenario(session):
+    s = session()
+    s.step(2)
+    s.page.locator(".v-select").filter(has_text=re.compile("^Scenario")).click()
+    s.page.get_by_role("option", name="pandemic", exact=True).click()
+    s.click("Reset")
+    s.wait_text("text == 'Week 0 of 156'")
+    assert s.page.locator(".ss-now").inner_text().startswith("pandemic · seed 0")
