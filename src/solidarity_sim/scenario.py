@@ -128,7 +128,8 @@ def resolve_path(scenario: str | Path) -> Path:
                         "existing file")
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file, turning every read or syntax problem into a :class:`ScenarioError`."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
@@ -150,7 +151,7 @@ def _resolve_file(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     if real in chain:
         cycle = " -> ".join(p.name for p in (*chain, real))
         raise ScenarioError(f"{path}: key 'extends': circular extends ({cycle})")
-    data = _read_toml(path)
+    data = read_toml(path)
     parent = data.pop("extends", None)
     if parent is None:
         base = defaults()
@@ -189,7 +190,8 @@ def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _unknown(where: str, path: str, key: str, valid: list[str]) -> ScenarioError:
+def unknown_key(where: str, path: str, key: str, valid: list[str]) -> ScenarioError:
+    """The error for an unknown key: names it, suggests the closest valid key, lists them all."""
     hint = difflib.get_close_matches(key, valid, n=1)
     maybe = f" Did you mean '{hint[0]}'?" if hint else ""
     return ScenarioError(f"{where}: unknown key '{path}'.{maybe} Valid keys here: "
@@ -202,7 +204,7 @@ def check_keys(data: Mapping[str, Any], schema: Mapping[str, Any], where: str,
     for key, value in data.items():
         path = f"{prefix}{key}"
         if key not in schema:
-            raise _unknown(where, path, key, list(schema) + ([] if prefix else ["extends"]))
+            raise unknown_key(where, path, key, list(schema) + ([] if prefix else ["extends"]))
         node = schema[key]
         if isinstance(node, dict):
             if not isinstance(value, dict):
@@ -220,7 +222,7 @@ def _check_crises_keys(value: Any, where: str) -> None:
     for i, crisis in enumerate(value):
         for key in crisis:
             if key not in CRISIS_SCHEMA:
-                raise _unknown(where, f"crises.{i}.{key}", key, list(CRISIS_SCHEMA))
+                raise unknown_key(where, f"crises.{i}.{key}", key, list(CRISIS_SCHEMA))
 
 
 def check_value(param: Param, value: Any, where: str, path: str) -> Any:
@@ -295,12 +297,12 @@ def _set_dotted(params: dict[str, Any], path: str, value: Any, where: str) -> No
             raise ScenarioError(f"{where}: key '{path}': '{prefix}' is a single value, not a "
                                 f"table; set it as {prefix}=VALUE")
         else:
-            raise _unknown(where, prefix, part, list(schema))
+            raise unknown_key(where, prefix, part, list(schema))
     if isinstance(node, list):
         raise ScenarioError(f"{where}: key '{path}': set one key of a crisis at a time, e.g. "
                             f"'{path}.onset'; crisis keys: {', '.join(CRISIS_SCHEMA)}")
     if leaf not in schema:
-        raise _unknown(where, path, leaf, list(schema))
+        raise unknown_key(where, path, leaf, list(schema))
     if isinstance(schema[leaf], dict):
         raise ScenarioError(f"{where}: key '{path}': value {value!r} is not allowed; allowed: "
                             f"one of its keys, e.g. '{path}.{next(iter(schema[leaf]))}'")

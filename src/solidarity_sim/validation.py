@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 import multiprocessing
-import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -32,8 +31,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from .comparison import default_workers, replication_seeds, t_interval
 from .parameters import FACTORS, SCHEMA
 
 YEAR = 52
@@ -493,47 +492,15 @@ class Validation:
                           for k, r in enumerate(self.kept[label])], ignore_index=True)
 
 
-def replication_seeds(seed: int, replications: int) -> list[int]:
-    """One seed per replication, derived from ``seed``; every arm of replication k shares it."""
-    return [int(child.generate_state(1)[0])
-            for child in np.random.SeedSequence(seed).spawn(replications)]
-
-
-def t_interval(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
-    """Mean of the non-missing ``values`` and its t-interval (NaN with fewer than two)."""
-    x = np.asarray(values, dtype=float)
-    x = x[~np.isnan(x)]
-    if x.size < 2:
-        return (float(x.mean()) if x.size else math.nan), math.nan, math.nan
-    mean = float(x.mean())
-    half = float(stats.t.ppf(0.5 + confidence / 2, x.size - 1) * stats.sem(x))
-    return mean, mean - half, mean + half
 
 
 def evaluate(arm: Arm, seed: int, statistics: tuple[Statistic, ...]
              ) -> tuple[list[float], Any]:
-    """Run one arm with one seed; return its statistics (and the results if the arm keeps them).
-
-    In a pool worker, the model is forgotten afterwards (Mesa 3.3 keeps every model alive in the
-    class-level ``Agent._ids``).
-    """
-    import mesa
-
+    """Run one arm with one seed; return its statistics (and the results if the arm keeps them)."""
     from .results import run
 
-    try:
-        result = run(arm.scenario, seed=seed, overrides=arm.overrides)
-        return [s(result) for s in statistics], (result if arm.keep else None)
-    finally:
-        getattr(mesa.Agent, "_ids", {}).clear()
-
-
-def default_workers() -> int:
-    """The number of cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    result = run(arm.scenario, seed=seed, overrides=arm.overrides)
+    return [s(result) for s in statistics], (result if arm.keep else None)
 
 
 def plan(checks: Sequence[Check]) -> dict[str, tuple[Arm, tuple[Statistic, ...]]]:

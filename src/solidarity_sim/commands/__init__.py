@@ -8,7 +8,7 @@ input; ``main`` turns both into a one-paragraph message and exit status 2.
 
 from importlib import import_module
 
-COMMANDS = ("run", "scenarios", "schema", "check", "compare", "validate", "app")
+COMMANDS = ("run", "scenarios", "sweep", "analyze", "schema", "check", "compare", "app", "validate")
 """Modules of this package that register a subcommand, in the order ``--help`` lists them."""
 
 

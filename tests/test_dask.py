@@ -1,0 +1,116 @@
+"""Sweeps on Dask: real ``dask scheduler`` and ``dask worker`` processes on 127.0.0.1 give the
+serial result table, survive a killed worker and record a run that raises."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from test_sweep import SMOKE, fails_at_one_point, results, serial, sweep_cli, wait_for_runs
+
+from solidarity_sim.executors import DaskExecutor, make_executor
+from solidarity_sim.experiment import load_experiment
+from solidarity_sim.sweep import load_table, run_sweep
+
+__all__ = ["serial"]  # the reference fixture, shared with test_sweep
+
+DASK = Path(sys.executable).with_name("dask")
+TESTS = Path(__file__).resolve().parent
+
+
+@contextlib.contextmanager
+def dask_cluster(folder: Path, workers: int = 2) -> Iterator[tuple[str, list]]:
+    """Start ``dask scheduler`` and ``workers`` single-threaded ``dask worker`` processes."""
+    started: list[subprocess.Popen] = []
+
+    # the cluster can import the test modules, as a real one can import the user's code
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), *sys.path])}
+
+    def start(*args: str, log: str) -> subprocess.Popen:
+        with open(folder / log, "w") as out:
+            proc = subprocess.Popen([str(DASK), *args], stdout=out, stderr=subprocess.STDOUT,
+                                    start_new_session=True, env=env)
+        started.append(proc)
+        return proc
+
+    info = folder / "scheduler.json"
+    try:
+        start("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+              "--scheduler-file", str(info), log="scheduler.log")
+        deadline = time.monotonic() + 60
+        while not info.is_file() or not info.read_text().strip():
+            assert time.monotonic() < deadline, (folder / "scheduler.log").read_text()
+            time.sleep(0.1)
+        address = json.loads(info.read_text())["address"]
+        procs = [start("worker", address, "--host", "127.0.0.1", "--nthreads", "1",
+                       "--no-nanny", "--no-dashboard", "--name", f"w{i}", log=f"w{i}.log")
+                 for i in range(workers)]
+        from distributed import Client
+
+        with Client(address, timeout=60) as client:
+            client.wait_for_workers(workers, timeout=60)
+        yield address, procs
+    finally:
+        for proc in started:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def scheduler(tmp_path_factory) -> Iterator[str]:
+    with dask_cluster(tmp_path_factory.mktemp("dask")) as (address, _):
+        yield address
+
+
+def test_a_dask_cluster_gives_the_serial_table(scheduler, serial, tmp_path):
+    exp = load_experiment(SMOKE)
+    with DaskExecutor(scheduler) as executor:
+        assert executor.describe() == f"Dask scheduler {scheduler}, 2 workers"
+        summary = run_sweep(exp, tmp_path / "out", executor, progress=False)
+    assert (summary.finished, summary.failed) == (8, 0)
+    pd.testing.assert_frame_equal(results(tmp_path / "out"), results(serial))
+    pd.testing.assert_frame_equal(load_table(tmp_path / "out", "series"),
+                                  load_table(serial, "series"))
+    assert load_table(tmp_path / "out")["worker"].nunique() == 2
+
+
+def test_a_run_that_raises_on_a_dask_worker_is_recorded(scheduler, serial, tmp_path):
+    with DaskExecutor(scheduler) as executor:
+        summary = run_sweep(load_experiment(SMOKE), tmp_path / "out", executor,
+                            fn=fails_at_one_point, progress=False)
+    assert (summary.finished, summary.failed) == (6, 2)
+    failed = load_table(tmp_path / "out", "failed")
+    assert failed["error"].str.contains("broke on purpose").all()
+    kept = results(serial)
+    pd.testing.assert_frame_equal(results(tmp_path / "out"),
+                                  kept[kept["point"] != 1].reset_index(drop=True))
+
+
+def test_a_local_dask_cluster_gives_the_serial_table(serial, tmp_path):
+    with make_executor("dask", workers=2) as executor:
+        assert executor.describe() == "local Dask cluster, 2 workers"
+        run_sweep(load_experiment(SMOKE), tmp_path / "out", executor, progress=False)
+    pd.testing.assert_frame_equal(results(tmp_path / "out"), results(serial))
+
+
+def test_killing_a_dask_worker_mid_sweep_loses_nothing(serial, tmp_path):
+    out = tmp_path / "out"
+    with dask_cluster(tmp_path) as (address, workers):
+        proc = sweep_cli(SMOKE, "--out", out, "--scheduler", address)
+        wait_for_runs(out, 1, proc)
+        os.killpg(workers[0].pid, signal.SIGKILL)
+        assert len(list((out / "runs").glob("run-*.parquet"))) < 8, "kill part-way"
+        stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 0, stderr
+    assert "8 finished now, 0 failed" in stdout
+    pd.testing.assert_frame_equal(results(out), results(serial))
