@@ -9,24 +9,13 @@ import sys
 from typing import NoReturn
 
 from . import CommandError
+from .common import whole_number
 
 OFFLINE_ENV = {
     "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # no usage reports
     "SOLARA_ASSETS_PROXY": "True",  # JavaScript from the solara-assets package, not a CDN
 }
 """Environment that keeps the Solara server and the page off the internet."""
-
-
-def port(text: str) -> int:
-    """Parse a TCP port: a whole number from 1 to 65535."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid port {text!r}: a whole number from 1 to "
-                                         "65535") from None
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"invalid port {value}: a whole number from 1 to 65535")
-    return value
 
 
 def register(subparsers) -> None:
@@ -36,7 +25,8 @@ def register(subparsers) -> None:
         description="Serve the classroom page (Mesa SolaraViz) on this machine, with no "
                     "internet needed: each browser tab that opens it gets its own model. "
                     "Stop it with Ctrl-C.")
-    p.add_argument("--port", type=port, default=8765, help="port to listen on (default: 8765)")
+    p.add_argument("--port", type=whole_number("port", 1, 65535), default=8765,
+                   help="port to listen on (default: 8765)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default: 127.0.0.1, this machine only; "
                         "0.0.0.0 lets other machines on the network open the page)")

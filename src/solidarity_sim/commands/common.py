@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 from ..scenario import parse_assignment
 
 
-def seed(text: str) -> int:
-    """Parse a seed: a whole number from 0 up."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid seed {text!r}: a whole number from 0 "
-                                         "up") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"invalid seed {value}: a whole number from 0 up")
-    return value
+def whole_number(what: str, low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` (to ``high``), named ``what`` in errors."""
+    allowed = f"a whole number from {low}" + (f" to {high}" if high is not None else " up")
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid {what} {text!r}: {allowed}") from None
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"invalid {what} {value}: {allowed}")
+        return value
+
+    return parse
+
+
+seed = whole_number("seed", 0)
+"""Parse a seed: a whole number from 0 up."""
 
 
 def add_override_options(parser: argparse.ArgumentParser) -> None:

@@ -9,18 +9,7 @@ import sys
 from pathlib import Path
 
 from . import CommandError
-
-
-def workers(text: str) -> int:
-    """Parse a worker count: a whole number from 1 up."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"invalid worker count {text!r}: a whole number from "
-                                         "1 up")
-    return value
+from .common import whole_number
 
 
 def register(subparsers) -> None:
@@ -32,7 +21,7 @@ def register(subparsers) -> None:
                     "interrupted sweep: only missing runs are computed.")
     p.add_argument("experiment", help="an experiment TOML file (see experiments/)")
     p.add_argument("--out", help="output folder (default: results/sweeps/NAME)")
-    p.add_argument("--workers", type=workers,
+    p.add_argument("--workers", type=whole_number("worker count", 1),
                    help=f"worker processes (default: the number of CPUs, {os.cpu_count()}); "
                         "1 runs serially in this process")
     p.add_argument("--executor", choices=("local", "dask"),
