@@ -51,7 +51,7 @@ class Citizen(mesa.Agent):
     def _get(self, name: str):
         return getattr(self.model.pop, name)[self.index]
 
-    role = property(lambda self: Role(roles_one(self.model.pop, self.index)),
+    role = property(lambda self: roles_one(self.model.pop, self.index),
                     doc="Bystander, volunteer or beneficiary.")
     neighbourhood = property(lambda self: int(self._get("nbhd")), doc="Neighbourhood index.")
     group = property(lambda self: "minority" if self._get("group") else "majority",

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .executors import default_workers
 from .results import library_versions, package_version, run
 from .scenario import Scenario, ScenarioError, load_scenario
 
@@ -397,14 +397,6 @@ def resolve(scenarios: Sequence[str | Path | Scenario], weeks: int | None = None
 def _run_one(scenario: Scenario, seed: int) -> tuple[dict[str, float], pd.DataFrame]:
     result = run(scenario, seed=seed)
     return outcome_values(result.timeseries), result.timeseries
-
-
-def default_workers() -> int:
-    """The number of cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def run_comparison(scenarios: Sequence[str | Path | Scenario], *, replications: int = 10,

@@ -40,6 +40,14 @@ PRELOAD = ("solidarity_sim.sweep",)
 """Modules the local pool's fork server imports once, so that new workers start at once."""
 
 
+def default_workers() -> int:
+    """The number of cores this process may use (its CPU affinity where the OS tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 @dataclass(frozen=True)
 class Failed:
     """A task that raised, or whose workers kept dying.
@@ -141,7 +149,7 @@ class LocalExecutor(Executor):
     """
 
     def __init__(self, workers: int | None = None):
-        self.workers = workers or os.cpu_count() or 1
+        self.workers = workers or default_workers()
         methods = multiprocessing.get_all_start_methods()
         self._context = multiprocessing.get_context(
             "forkserver" if "forkserver" in methods else "spawn")
@@ -245,7 +253,7 @@ class DaskExecutor(Executor):
         self._cluster = None
         if scheduler is None:
             with dask.config.set({"distributed.scheduler.allowed-failures": MAX_ATTEMPTS - 1}):
-                self._cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1,
+                self._cluster = LocalCluster(n_workers=workers or default_workers(),
                                              threads_per_worker=1, processes=True,
                                              dashboard_address=":0")
             self.client = Client(self._cluster)

@@ -32,7 +32,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .comparison import default_workers, replication_seeds, t_interval
+from .comparison import replication_seeds, t_interval
+from .executors import default_workers
 from .parameters import FACTORS, SCHEMA
 
 YEAR = 52

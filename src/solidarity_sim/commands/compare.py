@@ -46,7 +46,8 @@ def _check_arguments(args: argparse.Namespace) -> None:
 def handle(args: argparse.Namespace) -> int:
     """Run the comparison, print its headline table, write its tables and report."""
     _check_arguments(args)
-    from ..comparison import default_workers, resolve, run_comparison, spending_gaps
+    from ..comparison import resolve, run_comparison, spending_gaps
+    from ..executors import default_workers
 
     scenarios = resolve(args.scenarios, overrides=overrides(args), where="--set")
     names = [s.name for s in scenarios]
