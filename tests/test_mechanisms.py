@@ -5,6 +5,7 @@ from conftest import small_model, small_run
 
 from solidarity_sim import processes as proc
 from solidarity_sim.crises import intensity_profile
+from solidarity_sim.csos import F
 
 ECON = {"kind": "economic", "onset": 10, "duration": 20, "severity": 0.5, "reach": 0.3,
         "recovery": 5.0}
@@ -128,16 +129,9 @@ def test_contagion_raises_joining():
 def test_recruits_join_only_csos_that_reach_their_neighbourhood():
     m = step_to(small_model(), 30)
     vols = np.flatnonzero(m.pop.volunteer)
-    assert np.all(m.reach[m.pop.cso[vols], m.pop.nbhd[vols]] > 0) or np.all(
-        ~m.cso_table.active[m.pop.cso[vols]])
-
-
-def test_choose_csos_follows_the_weights():
-    weights = np.array([[1.0, 0.0], [3.0, 1.0]])  # 2 CSOs x 2 cells
-    u = np.random.default_rng(0).random(20000)
-    picks = proc.choose_csos(weights, np.zeros(20000, dtype=int), u)
-    assert abs(picks.mean() - 0.75) < 0.01
-    assert np.all(proc.choose_csos(weights, np.ones(100, dtype=int), u[:100]) == 1)
+    served = set(zip(m.pairs.cso.tolist(), m.pairs.cell.tolist(), strict=True))
+    assert all((j, c) in served or not m.cso_table.active[j]
+               for j, c in zip(m.pop.cso[vols], m.cell[vols], strict=True))
 
 
 # 5. service
@@ -198,6 +192,55 @@ def test_crisis_founds_informal_groups_which_can_formalise():
     assert len(emerged) > 0
     assert (emerged["founded"] >= 5).all()
     assert emerged["formalised"].notna().any()
+
+
+PANDEMIC = {"kind": "pandemic", "onset": 5, "duration": 30, "severity": 0.8, "reach": 0.4}
+
+
+def model_with_groups(**overrides):
+    """A small model stepped until its crisis has founded informal groups."""
+    m = small_model(crises=[PANDEMIC], emergence__fold_rate=0.0, **overrides)
+    while not (m.cso_table.active & ~m.cso_table.formal).any():
+        m.step()
+        assert m.week < 40, "no informal group was founded"
+    return m
+
+
+def test_folding_ends_informal_groups_and_their_members_spells_only():
+    m = model_with_groups()
+    csos, t = m.cso_table, m.week
+    informal = np.flatnonzero(csos.active & ~csos.formal)
+    members = np.flatnonzero(m.pop.volunteer & np.isin(m.pop.cso, informal))
+    others = int(m.pop.volunteer.sum()) - members.size
+    m.p["emergence"]["fold_rate"] = 50.0  # certain folding at any scalability below 1
+    m.flows = dict.fromkeys(m.flows, 0)
+    proc.fold_groups(m, t, np.zeros(len(csos)))
+    assert not csos.active[informal].any() and (csos.dissolved[informal] == t).all()
+    assert csos.active[csos.formal].all()
+    assert not m.pop.volunteer[members].any() and m.pop.volunteer.sum() == others
+    assert m.flows["csos_dissolved"] == informal.size and m.flows["quits"] == members.size
+    assert not np.isin(m.pairs.cso, informal).any()
+    spells = m.spells.table(m)
+    assert (spells.loc[spells["citizen"].isin(members) & (spells["end"] == t), "reason"]
+            == "folded").all()
+
+
+def test_folding_hazard_falls_with_scalability_and_network_support():
+    m = model_with_groups()
+    csos = m.cso_table
+    informal = np.flatnonzero(csos.active & ~csos.formal)
+    m.p["emergence"]["fold_rate"] = 0.5
+    u = np.full(len(csos), 1.0 - np.exp(-0.5 * 0.5))  # folds iff scalability < 0.5
+    csos.factors[informal, F["scalability"]] = 0.6
+    proc.fold_groups(m, m.week, u)
+    assert csos.active[informal].all()
+    csos.factors[informal, F["scalability"]] = 0.4
+    m.state.network_strength = 0.5  # effective scalability 0.7
+    proc.fold_groups(m, m.week, u)
+    assert csos.active[informal].all()
+    m.state.network_strength = 0.0
+    proc.fold_groups(m, m.week, u)
+    assert not csos.active[informal].any()
 
 
 def test_no_groups_emerge_without_a_crisis_or_when_disabled():

@@ -1,7 +1,8 @@
 import networkx as nx
 import numpy as np
+import scipy.sparse as sp
 
-from solidarity_sim.network import build_network, neighbourhood_grid
+from solidarity_sim.network import SocialNetwork, build_network, neighbourhood_grid
 
 
 def make(n=4000, k=16, degree=10.0, local=0.7, homophily=0.8, minority=0.3, seed=3):
@@ -52,6 +53,16 @@ def test_catchment_grows_outward_from_home():
     dist = nx.single_source_shortest_path_length(net.neighbourhoods, 5)
     assert [dist[int(k)] for k in near] == sorted(dist[int(k)] for k in near)
     assert len(net.catchment(5, 100)) == 16
+
+
+def test_catchment_is_the_full_breadth_first_order_cut_to_size():
+    graph = neighbourhood_grid(37)
+    for home in (0, 18, 36):
+        net = SocialNetwork(sp.csr_array((1, 1)), graph)
+        dist = nx.single_source_shortest_path_length(graph, home)
+        full = sorted(dist, key=lambda n: (dist[n], n))
+        for size in (1, 3, 9, 4, 20, 37, 50):  # growing and shrinking, past the cached radius
+            assert net.catchment(home, size).tolist() == full[:size]
 
 
 def test_neighbour_sum_counts_volunteering_neighbours():

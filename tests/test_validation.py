@@ -133,6 +133,27 @@ def test_validate_gives_the_same_table_in_a_pool_and_in_one_process():
     assert serial.table["value"].iloc[1] == pytest.approx(np.mean(shares))
 
 
+def test_an_arm_with_more_runs_per_replication_gets_more_seeds():
+    check = exact_limits()[0]
+    more = dataclasses.replace(check, name="more runs", arms=tuple(
+        dataclasses.replace(arm, label="no CSOs x3", runs=3) for arm in check.arms))
+    report = v.validate([check, more], replications=2, workers=1)
+    assert report.table["n"].tolist() == [2, 6]
+    seeds = report.values.groupby("check")["seed"].apply(list)
+    assert seeds["more runs"][:2] == seeds[check.name]
+    assert len(set(seeds["more runs"])) == 6
+    assert v.replications_in_words(report.values) == "2 replications (6 for some checks)"
+    assert v.calibration_checks()[-1].arms[0].runs == v.PANDEMIC_RUNS > 1
+
+
+def test_paired_arms_must_have_the_same_runs():
+    factor = v.factor_checks(CITIZENS)[0]
+    low, high = factor.arms
+    uneven = dataclasses.replace(factor, arms=(low, dataclasses.replace(high, runs=2)))
+    with pytest.raises(ValueError, match="differ in runs"):
+        v.plan([uneven])
+
+
 def test_a_wrong_target_band_fails():
     check = exact_limits()[0]  # nobody volunteers without CSOs: truly 0
     wrong = dataclasses.replace(check, band=v.Band(1, 10))

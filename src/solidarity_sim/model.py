@@ -9,6 +9,7 @@ import numpy as np
 
 from . import processes as proc
 from .agents import CSO, Citizen, State
+from .catchments import Catchments
 from .crises import CrisisSchedule, CrisisWeek
 from .csos import CSOTable, draw_factors
 from .network import build_network
@@ -18,7 +19,7 @@ from .scenario import Scenario, load_scenario
 from .streams import Streams
 
 FLOW_KEYS = ("joins", "quits", "quits_burnout", "csos_founded", "csos_dissolved",
-             "csos_formalised")
+             "csos_formalised", "cso_money_at_dissolution")
 INITIAL_TENURE_MEAN = 156.0
 """Mean tenure, in weeks, of the volunteers already active at the start (assumption)."""
 
@@ -115,14 +116,14 @@ class SolidarityModel(mesa.Model):
         pop, rng = self.pop, self.streams["population"]
         u_pick, u_cso = rng.random((2, pop.size))
         tenure = rng.exponential(INITIAL_TENURE_MEAN, size=pop.size).astype(np.int64)
-        weights = proc.cell_weights(self, proc.attractiveness(self))
-        reachable = weights.max(axis=0, initial=0.0)[self.cell] > 0
+        weights = self.pairs.of(proc.attractiveness(self))
+        reachable = self.pairs.cell_max(weights)[self.cell] > 0
         keen = pop.disposition * pop.availability * pop.awareness * reachable * pop.present
         target = self.p["volunteering"]["initial_share"] * pop.present.sum()
         p = np.minimum(1.0, target * keen / keen.sum()) if keen.sum() > 0 else keen
         who = np.flatnonzero(u_pick < p)
         self.flows = dict.fromkeys(FLOW_KEYS, 0)
-        proc.start_spells(self, who, proc.choose_csos(weights, self.cell[who], u_cso[who]), 0)
+        proc.start_spells(self, who, self.pairs.choose(weights, self.cell[who], u_cso[who]), 0)
         pop.spell_start[who] = -tenure[who]
 
     # -- helpers used by the processes -------------------------------------------------------
@@ -137,13 +138,15 @@ class SolidarityModel(mesa.Model):
     def draw(self, stream: str, n: int) -> np.ndarray:
         """``n`` uniform numbers from a named stream (drawn every week, whatever the state)."""
         return self.streams[stream].random(n, dtype=np.float32)
+
     def update_reach(self) -> None:
-        """Recompute which neighbourhoods each active CSO serves (CSOs x neighbourhoods)."""
+        """Recompute which neighbourhoods each active CSO serves (:attr:`pairs`)."""
         t = self.cso_table
-        reach = np.zeros((len(t), self.n_neighbourhoods))
-        for j in np.flatnonzero(t.active):
-            reach[j, self.net.catchment(int(t.home[j]), int(t.scale[j]))] = 1.0
-        self.reach = reach
+        active = np.flatnonzero(t.active)
+        served = [self.net.catchment(int(t.home[j]), int(t.scale[j])) for j in active]
+        self.pairs = Catchments(np.repeat(active, [s.size for s in served]),
+                                np.concatenate(served) if served else np.zeros(0, np.int64),
+                                self.n_neighbourhoods)
 
     # -- the schedule ----------------------------------------------------------------------------
 
@@ -161,7 +164,8 @@ class SolidarityModel(mesa.Model):
         6. **Wellbeing and retention**: fatigue, meaning and training change; volunteers may quit
            (burnout or other reasons); every spell is logged.
         7. **CSO dynamics**: legitimacy, recognition, donations, budgets, scale, dissolution.
-        8. **Emergence**: in a crisis, informal groups are founded; old enough ones formalise.
+        8. **Informal groups** may fold or, when old enough, formalise; in a crisis, new ones
+           are founded.
         9. **Records**: the weekly series are collected.
         """
         t = self.week

@@ -65,21 +65,25 @@ class SocialNetwork:
         block_start = np.cumsum(lengths) - lengths
         return self.indices[np.repeat(starts - block_start, lengths) + np.arange(lengths.sum())]
 
-    def count_neighbours(self, rows: np.ndarray) -> np.ndarray:
-        """How many of each citizen's neighbours are in ``rows``."""
-        return np.bincount(self.neighbours_of(rows), minlength=self.adjacency.shape[0])
-
     def neighbour_sum(self, values: np.ndarray) -> np.ndarray:
         """Sum ``values`` over each citizen's neighbours (one sparse product)."""
         return self.adjacency @ values
 
     def catchment(self, home: int, size: int) -> np.ndarray:
-        """The ``size`` neighbourhoods nearest ``home`` (breadth-first, ties by index)."""
-        order = self._orders.get(home)
-        if order is None:
-            dist = nx.single_source_shortest_path_length(self.neighbourhoods, home)
+        """The ``size`` neighbourhoods nearest ``home`` (breadth-first, ties by index).
+
+        The breadth-first search stops at the smallest radius (doubled from 1) that holds
+        ``size`` neighbourhoods; every neighbourhood within the radius is found, so the nearest
+        ones are exact. Orders are cached per home and widened when a catchment grows past them.
+        """
+        order = self._orders.get(home, np.zeros(0, np.int64))
+        radius = 1
+        while order.size < min(size, self.neighbourhoods.number_of_nodes()):
+            dist = nx.single_source_shortest_path_length(self.neighbourhoods, home,
+                                                         cutoff=radius)
             order = np.array(sorted(dist, key=lambda n: (dist[n], n)), dtype=np.int64)
             self._orders[home] = order
+            radius *= 2
         return order[:size]
 
     def to_networkx(self) -> nx.Graph:

@@ -344,6 +344,11 @@ SCHEMA: dict[str, Any] = {
                                    basis=f"{VALLECAS} ('the media subsequently spread the "
                                          "news')"),
         "founders": count(5, "Founding members of an informal group.", low=1, unit="citizens"),
+        "fold_rate": rate(0.01, "Weekly hazard that an informal group disappears, at zero "
+                                "scalability practice (times 1 - effective scalability).",
+                          basis=f"{SOLIDUS}, factor 06 ('constant recruitment and replacement of "
+                                "their members to reduce the risk of disappearing'); level "
+                                "calibrated (docs/calibration.md)"),
         "institutionalise_after": count(78, "Age from which an informal group can become a "
                                             "formal association.", unit="weeks",
                                         basis=f"{VALLECAS} ('Two years after ... four new "

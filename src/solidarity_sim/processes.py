@@ -6,7 +6,8 @@ week whatever the state (common random numbers). The ODD document gives the equa
 sources; the comments here name the factor each term carries.
 
 Notation: ``pop`` the citizen arrays, ``csos`` the CSO arrays, ``p`` the scenario parameters,
-``cell`` a citizen's neighbourhood x group block (``2 * nbhd + group``).
+``cell`` a citizen's neighbourhood x group block (``2 * nbhd + group``), ``pairs`` the (CSO, cell)
+pairs of the CSOs' catchments (:class:`~solidarity_sim.catchments.Catchments`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 from .csos import FORMALISATION_LIFT, INFORMAL_PROFILE, F
 from .parameters import FACTORS
 from .policies import application_capacity
+from .records import BURNOUT, FOLDED, OTHER
 
 if TYPE_CHECKING:
     from .model import SolidarityModel
@@ -97,7 +99,7 @@ def spread_awareness(m: SolidarityModel, t: int) -> None:
     # factor 07 (awareness practice) and 04 (recognition): outreach in the catchment
     outreach_j = (m.p["effects"]["awareness_outreach"] * csos.factor("awareness")
                   * (0.5 + csos.recognition) * csos.active)
-    outreach_k = -np.expm1(-(outreach_j @ m.reach))
+    outreach_k = -np.expm1(-m.pairs.nbhd_sum(outreach_j))
     drive = (a["media"] + a["neighbours"] * m.neighbour_share + a["outreach"] * outreach_k[pop.nbhd]
              + a["crisis"] * m.crisis.salience + m.state.campaign_input(t))
     aw = pop.awareness
@@ -135,27 +137,6 @@ def uptake(m: SolidarityModel) -> np.ndarray:
     return (1.0 + e * m.cso_table.recognition) / (1.0 + e)
 
 
-def cell_weights(m: SolidarityModel, attract: np.ndarray) -> np.ndarray:
-    """Weight of each CSO in each cell: reach x attractiveness (CSOs x cells)."""
-    return (m.reach[:, :, None] * attract[:, None, :]).reshape(len(m.cso_table), m.n_cells)
-
-
-def choose_csos(weights: np.ndarray, cells: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Pick a CSO for each citizen with probability proportional to its weight in their cell.
-
-    Args:
-        weights: CSO weights per cell (CSOs x cells).
-        cells: Each citizen's cell.
-        u: One uniform in [0, 1) per citizen.
-    """
-    cum = np.cumsum(weights, axis=0)
-    picks = np.zeros(cells.size, dtype=np.int64)
-    for cell in np.unique(cells):
-        who = np.flatnonzero(cells == cell)
-        picks[who] = np.searchsorted(cum[:, cell], u[who] * cum[-1, cell], side="right")
-    return picks
-
-
 def start_spells(m: SolidarityModel, who: np.ndarray, cso: np.ndarray, t: int) -> None:
     """Make citizens volunteers of the given CSOs from week ``t``."""
     pop = m.pop
@@ -164,7 +145,7 @@ def start_spells(m: SolidarityModel, who: np.ndarray, cso: np.ndarray, t: int) -
     pop.spell_start[who] = t
     pop.meaning[who] = pop.disposition[who]  # then adapts to the CSO's meaning practice
     pop.join_salience[who] = m.crisis.salience
-    m.volunteer_neighbours += m.net.count_neighbours(who)
+    np.add.at(m.volunteer_neighbours, m.net.neighbours_of(who), 1)
     m.flows["joins"] += who.size
 
 
@@ -172,8 +153,8 @@ def recruit(m: SolidarityModel, t: int) -> None:
     """Bystanders join a reachable CSO with a hazard from their state and their neighbours."""
     pop, v, e = m.pop, m.p["volunteering"], m.p["effects"]
     u_join = m.draw("recruitment", pop.size)
-    weights = cell_weights(m, attractiveness(m))
-    best = weights.max(axis=0, initial=0.0)
+    weights = m.pairs.of(attractiveness(m))
+    best = m.pairs.cell_max(weights)
     recent = (t - pop.last_served) <= BENEFICIARY_MEMORY
     # factor 01: beneficiaries involved in decisions become volunteers (Trussell Trust, RIO)
     beneficiary_boost = 1.0 + e["democracy_recruitment"] * pop.provider_democracy * recent
@@ -184,16 +165,10 @@ def recruit(m: SolidarityModel, t: int) -> None:
     hazard *= pop.present & ~pop.volunteer
     joins, u_pick = happens(u_join, hazard)
     if joins.size:
-        start_spells(m, joins, choose_csos(weights, m.cell[joins], u_pick), t)
+        start_spells(m, joins, m.pairs.choose(weights, m.cell[joins], u_pick), t)
 
 
 # 5. Service ---------------------------------------------------------------------------------
-
-def _split(weights: np.ndarray, need: np.ndarray) -> np.ndarray:
-    """Direct each cell's need to the CSOs reaching it, in proportion to their weights."""
-    total = weights.sum(axis=0)
-    return np.divide(weights, total, out=np.zeros_like(weights), where=total > 0) * need
-
 
 def volunteer_capacity(m: SolidarityModel) -> np.ndarray:
     """Need units each CSO's volunteers can serve this week."""
@@ -233,35 +208,40 @@ def serve(m: SolidarityModel, t: int) -> None:
     csos.capacity = (volunteer_capacity(m) + staff) * overhead * csos.active
 
     remaining, need_cell, by_cell = need_after_welfare(m)
+    pairs, n = m.pairs, len(csos)
+    # each cell's need goes to the CSOs serving it, in proportion to their attractiveness:
     # recognition draws demand (factor 04); exclusive CSOs serve fewer minority members (03)
-    weights = cell_weights(m, attractiveness(m)[:, [0, 0]])
-    accepted = cell_weights(m, inclusion(m) * uptake(m)[:, None])
-    served = np.zeros_like(weights)
+    weights = pairs.of(attractiveness(m)[:, [0, 0]])
+    total = pairs.cell_sum(weights)[pairs.cell]
+    share = np.divide(weights, total, out=np.zeros(len(pairs)), where=total > 0) * pairs.of(
+        inclusion(m) * uptake(m)[:, None])
+    served = np.zeros(len(pairs))
     spare, left = csos.capacity.copy(), by_cell.copy()
     for rnd in range(SERVICE_ROUNDS):
-        demand = _split(weights, left) * accepted
+        demand = share * left[pairs.cell]
+        demand_cso = pairs.cso_sum(demand, n)
         if rnd == 0:
-            csos.demand = demand.sum(axis=1)
-        ratio = np.minimum(1.0, np.divide(spare, demand.sum(axis=1), out=np.zeros(len(csos)),
-                                          where=demand.sum(axis=1) > NO_DEMAND))
-        round_served = demand * ratio[:, None]
+            csos.demand = demand_cso
+        ratio = np.minimum(1.0, np.divide(spare, demand_cso, out=np.zeros(n),
+                                          where=demand_cso > NO_DEMAND))
+        round_served = demand * ratio[pairs.cso]
         served += round_served
-        spare -= round_served.sum(axis=1)
-        left = np.maximum(left - round_served.sum(axis=0), 0.0)
-    csos.served = served.sum(axis=1)
+        spare -= pairs.cso_sum(round_served, n)
+        left = np.maximum(left - pairs.cell_sum(round_served), 0.0)
+    csos.served = pairs.cso_sum(served, n)
     csos.served_total += csos.served
     has_demand = csos.demand > NO_DEMAND
     csos.load = np.where(has_demand, np.divide(csos.demand, csos.capacity,
                                                out=np.full(len(csos), LOAD_MAX),
                                                where=csos.capacity > 0), 0.0)
-    met_cell = served.sum(axis=0)
+    met_cell = pairs.cell_sum(served)
     share_met = np.divide(met_cell, by_cell, out=np.zeros(m.n_cells), where=by_cell > 0)
     pop.served = share_met[m.cell] * remaining
-    provider_dem = np.divide(csos.factor("democracy") @ served, met_cell,
-                             out=np.zeros(m.n_cells), where=met_cell > 0)
+    provider_dem = np.divide(pairs.cell_sum(csos.factor("democracy")[pairs.cso] * served),
+                             met_cell, out=np.zeros(m.n_cells), where=met_cell > 0)
     got = pop.served > 0
-    pop.last_served[got] = t
-    pop.provider_democracy[got] = provider_dem[m.cell[got]]
+    np.putmask(pop.last_served, got, t)
+    np.copyto(pop.provider_democracy, provider_dem[m.cell], where=got)
 
     f = m.flows  # cells alternate majority, minority
     f["need_total"] = float(need_cell.sum())
@@ -336,22 +316,21 @@ def wellbeing_and_retention(m: SolidarityModel, t: int) -> None:
     hazard = h_burn + h_other
     quits, u_reason = happens(u_quit[vols], hazard)
     burnout = u_reason < h_burn[quits] / hazard[quits]  # competing risks
-    end_spells(m, vols[quits], np.where(burnout, "burnout", "other"), t)
-    stay = np.ones(vols.size, bool)
-    stay[quits] = False
-    m.flows["fatigue_mean"] = float(fatigue[stay].mean()) if stay.any() else 0.0
-    m.flows["mean_tenure"] = float(tenure[stay].mean()) if stay.any() else 0.0
+    end_spells(m, vols[quits], np.where(burnout, BURNOUT, OTHER), t)
+    stay = vols.size - quits.size
+    m.flows["fatigue_mean"] = (fatigue.sum() - fatigue[quits].sum()) / stay if stay else 0.0
+    m.flows["mean_tenure"] = (tenure.sum() - tenure[quits].sum()) / stay if stay else 0.0
 
 
-def end_spells(m: SolidarityModel, who: np.ndarray, reasons: np.ndarray, t: int) -> None:
-    """Volunteers stop in week ``t``; their spells are logged."""
+def end_spells(m: SolidarityModel, who: np.ndarray, reasons: np.ndarray | int, t: int) -> None:
+    """Volunteers stop in week ``t``; their spells are logged with their reasons (codes)."""
     pop = m.pop
     m.spells.close(who, pop.cso[who], pop.spell_start[who], t, reasons)
-    m.volunteer_neighbours -= m.net.count_neighbours(who)
+    np.subtract.at(m.volunteer_neighbours, m.net.neighbours_of(who), 1)
     pop.volunteer[who] = False
     pop.cso[who] = -1
     m.flows["quits"] += who.size
-    m.flows["quits_burnout"] += int((reasons == "burnout").sum())
+    m.flows["quits_burnout"] += int(np.count_nonzero(np.asarray(reasons) == BURNOUT))
 
 
 # 7. CSO dynamics ----------------------------------------------------------------------------
@@ -395,25 +374,36 @@ def cso_dynamics(m: SolidarityModel, t: int) -> None:
         u_scale > 1.0 - c["shrink_rate"] * (1.0 - managed))
     csos.scale = np.clip(csos.scale + grow - shrink, 1, m.n_neighbourhoods)
 
-    gone = csos.active & (csos.volunteers == 0) & (csos.budget < c["dissolve_budget"])
-    csos.active &= ~gone
-    csos.dissolved[gone] = t
-    m.flows["csos_dissolved"] = int(gone.sum())
-    m.flows["cso_money_at_dissolution"] = float(csos.budget[gone].sum())
-    csos.budget[gone] = 0.0
-    if grow.any() or shrink.any() or gone.any():
+    gone = np.flatnonzero(csos.active & (csos.volunteers == 0)
+                          & (csos.budget < c["dissolve_budget"]))
+    dissolve(m, gone, t)
+    if grow.any() or shrink.any():
         m.update_reach()
 
 
-# 8. Emergence and institutionalisation ----------------------------------------------------------
+def dissolve(m: SolidarityModel, rows: np.ndarray, t: int) -> None:
+    """CSOs stop in week ``t``; the money they still hold leaves the CSO sector (booked)."""
+    csos = m.cso_table
+    csos.active[rows] = False
+    csos.dissolved[rows] = t
+    m.flows["csos_dissolved"] += rows.size
+    m.flows["cso_money_at_dissolution"] += float(csos.budget[rows].sum())
+    csos.budget[rows] = 0.0
+    if rows.size:
+        m.update_reach()
+
+
+# 8. Informal groups: emergence, folding and institutionalisation ---------------------------------
 
 def emergence(m: SolidarityModel, t: int) -> None:
-    """In a crisis, neighbourhoods with high unmet need found informal groups; some formalise."""
+    """Informal groups fold or formalise; in a crisis, needy neighbourhoods found new ones."""
     pop, csos, em = m.pop, m.cso_table, m.p["emergence"]
     u_found = m.draw("emergence", m.n_neighbourhoods)
     u_formal = m.draw_per_cso("emergence")
+    u_fold = m.draw_per_cso("folding")
     if not em["enabled"]:
         return
+    fold_groups(m, t, u_fold)
     informal = csos.active & ~csos.formal
     eligible = informal & (t - csos.founded >= em["institutionalise_after"]) & (
         csos.volunteers >= em["institutionalise_members"])
@@ -440,6 +430,25 @@ def emergence(m: SolidarityModel, t: int) -> None:
     found = np.flatnonzero((per_capita > em["unmet_threshold"]) & ~has_group & (u_found < p_found))
     for k in found:
         found_group(m, int(k), t)
+
+
+def fold_groups(m: SolidarityModel, t: int, u: np.ndarray) -> None:
+    """Informal groups disappear with a hazard that management of scale lowers (factor 06).
+
+    A group with no legal form, accounts or staff lasts only while its members keep it going;
+    constant recruitment and replacement of members, part of the scalability practice (raised by
+    network support), reduces that risk. Formal associations persist as legal entities. The
+    members of a folded group stop volunteering (spell reason ``"folded"``).
+    """
+    csos = m.cso_table
+    informal = csos.active & ~csos.formal
+    hazard = m.p["emergence"]["fold_rate"] * (1.0 - effective_scalability(m))
+    folded = np.flatnonzero(informal & (u < _exp_hazard(hazard)))
+    if folded.size == 0:
+        return
+    members = np.flatnonzero(m.pop.volunteer & np.isin(m.pop.cso, folded))
+    end_spells(m, members, FOLDED, t)
+    dissolve(m, folded, t)
 
 
 def found_group(m: SolidarityModel, k: int, t: int) -> None:

@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 
 YEAR = 52
 
+REASONS = ("burnout", "other", "folded", "ongoing")
+"""Why a spell ended (``ongoing``: it had not when the table was made); spells store the index."""
+BURNOUT, OTHER, FOLDED, ONGOING = range(len(REASONS))
+
 
 class SpellLog:
     """Every volunteering spell: citizen, CSO, start, end and reason (kept as array chunks)."""
@@ -28,13 +32,13 @@ class SpellLog:
         self._chunks: list[dict[str, np.ndarray]] = []
 
     def close(self, citizen: np.ndarray, cso: np.ndarray, start: np.ndarray, end: int,
-              reason: np.ndarray | str) -> None:
-        """Log spells that ended in week ``end``."""
+              reason: np.ndarray | int) -> None:
+        """Log spells that ended in week ``end``; ``reason`` indexes :data:`REASONS`."""
         if citizen.size:
             self._chunks.append({
                 "citizen": citizen.copy(), "cso": cso.copy(), "start": start.copy(),
-                "end": np.full(citizen.size, end), "reason": np.broadcast_to(
-                    np.asarray(reason, dtype=object), citizen.shape).copy(),
+                "end": np.full(citizen.size, end),
+                "reason": np.broadcast_to(np.asarray(reason, dtype=np.int8), citizen.shape),
             })
 
     def table(self, model: SolidarityModel) -> pd.DataFrame:
@@ -43,12 +47,12 @@ class SpellLog:
         ongoing = np.flatnonzero(pop.volunteer)
         chunks = self._chunks + [{
             "citizen": ongoing, "cso": pop.cso[ongoing], "start": pop.spell_start[ongoing],
-            "end": np.full(ongoing.size, -1), "reason": np.full(ongoing.size, "ongoing", object),
+            "end": np.full(ongoing.size, -1), "reason": np.full(ongoing.size, ONGOING, np.int8),
         }]
         frame = pd.DataFrame({k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]})
-        frame["end"] = frame["end"].astype("Int64").mask(frame["reason"] == "ongoing")
+        frame["end"] = frame["end"].astype("Int64").mask(frame["reason"] == ONGOING)
         frame["weeks"] = (frame["end"].fillna(model.week) - frame["start"]).astype("int64")
-        frame["reason"] = frame["reason"].astype(str)
+        frame["reason"] = np.asarray(REASONS, dtype=object)[frame["reason"].to_numpy()].astype(str)
         return frame.sort_values(["start", "citizen"], kind="stable").reset_index(drop=True)
 
 

@@ -24,6 +24,7 @@ STREAM_NAMES = (
     "training",     # whether a CSO or the state's programme trains a volunteer
     "scale",        # CSOs growing or shrinking their catchment
     "emergence",    # informal groups founded, institutionalised
+    "folding",      # informal groups disappearing
 )
 """Every stream the model uses, one per process; a new process needs a new name here."""
 

@@ -180,12 +180,15 @@ class Arm:
         scenario: Bundled scenario name.
         overrides: Dotted-path parameter overrides.
         keep: Keep the whole results of its runs (for the figures).
+        runs: Runs per replication of the validation, for statistics that vary much from run
+            to run (a pandemic founds only a few informal groups); run ``k`` uses seed ``k``.
     """
 
     label: str
     scenario: str
     overrides: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     keep: bool = False
+    runs: int = 1
 
 
 @dataclass(frozen=True)
@@ -270,12 +273,15 @@ RETENTION_TARGET = Band(0.60, 0.72)
 PEAK_TARGET = Band(0, 16)
 REMAINING_TARGET = Band(0.0, 0.5)
 SURVIVAL_TARGET = Band(0.30, 0.50)
+PANDEMIC_RUNS = 3
+"""Pandemic runs per replication: a run founds about five groups, so survival needs many."""
 
 
 def calibration_checks(citizens: int | None = None) -> list[Check]:
     """The calibration targets of DESIGN §6, on the bundled scenarios' defaults."""
     baseline = Arm("baseline", "baseline", _with_citizens({}, citizens), keep=True)
-    pandemic = Arm("pandemic", "pandemic", _with_citizens({}, citizens), keep=True)
+    pandemic = Arm("pandemic", "pandemic", _with_citizens({}, citizens), keep=True,
+                   runs=PANDEMIC_RUNS)
     return [
         Check("calibration", "baseline: share of citizens volunteering formally, years 2–10",
               Mean("volunteer_share"), (baseline,), SHARE_TARGET, ".1%", "share",
@@ -508,14 +514,16 @@ def plan(checks: Sequence[Check]) -> dict[str, tuple[Arm, tuple[Statistic, ...]]
     """The distinct arms to run and the statistics each must deliver, by arm label.
 
     Raises:
-        ValueError: Two different arms share a label.
+        ValueError: Two different arms share a label, or a paired check's arms differ in runs.
     """
     arms: dict[str, tuple[Arm, list[Statistic]]] = {}
     for check in checks:
+        if len({arm.runs for arm in check.arms}) > 1:
+            raise ValueError(f"the arms of check {check.name!r} differ in runs per replication")
         for arm in check.arms:
             known, wanted = arms.setdefault(arm.label, (arm, []))
-            if (known.scenario, known.overrides, known.keep) != (arm.scenario, arm.overrides,
-                                                                 arm.keep):
+            if (known.scenario, known.overrides, known.keep, known.runs) != (
+                    arm.scenario, arm.overrides, arm.keep, arm.runs):
                 raise ValueError(f"two different arms are labelled {arm.label!r}")
             if check.statistic not in wanted:
                 wanted.append(check.statistic)
@@ -529,7 +537,8 @@ def validate(checks: Sequence[Check], *, replications: int = 20, seed: int = 0,
 
     Args:
         checks: The checks (e.g. :func:`default_checks`).
-        replications: Seeds per arm (at least 2, for an interval).
+        replications: Seeds per arm (at least 2, for an interval); an arm with ``runs`` > 1
+            runs that many times more.
         seed: The validation's seed; replication seeds derive from it.
         workers: Processes in parallel (default: the usable cores; 1 runs in this process).
         progress: Called as ``progress(done, total)`` each time a run finishes.
@@ -549,8 +558,9 @@ def validate(checks: Sequence[Check], *, replications: int = 20, seed: int = 0,
     arms = plan(checks)
     for arm, _ in arms.values():
         load_scenario(arm.scenario, arm.overrides)
-    seeds = replication_seeds(seed, replications)
-    tasks = [(label, k) for k in range(replications) for label in arms]
+    runs = {label: replications * arm.runs for label, (arm, _) in arms.items()}
+    seeds = replication_seeds(seed, max(runs.values()))
+    tasks = [(label, k) for k in range(len(seeds)) for label in arms if k < runs[label]]
     workers = min(default_workers() if workers is None else workers, len(tasks))
     if workers < 1:
         raise ValueError(f"workers must be at least 1, not {workers}")
@@ -571,19 +581,20 @@ def validate(checks: Sequence[Check], *, replications: int = 20, seed: int = 0,
                        (label, k) for label, k in tasks}
             for future in as_completed(futures):
                 finished(futures[future], future.result())
-    return _assemble(checks, arms, seeds, seed, done)
+    return _assemble(checks, arms, runs, seeds, seed, done)
 
 
 def _assemble(checks: Sequence[Check], arms: dict[str, tuple[Arm, tuple[Statistic, ...]]],
-              seeds: list[int], seed: int, done: dict[tuple[str, int], tuple[list[float], Any]]
-              ) -> Validation:
+              runs: dict[str, int], seeds: list[int], seed: int,
+              done: dict[tuple[str, int], tuple[list[float], Any]]) -> Validation:
     """Build the tables in check and replication order."""
     def stat(arm: Arm, statistic: Statistic, k: int) -> float:
         return done[(arm.label, k)][0][arms[arm.label][1].index(statistic)]
 
     rows, values = [], []
     for check in checks:
-        per_arm = np.array([[stat(arm, check.statistic, k) for k in range(len(seeds))]
+        n = runs[check.arms[0].label]
+        per_arm = np.array([[stat(arm, check.statistic, k) for k in range(n)]
                             for arm in check.arms])
         value = per_arm[-1] - per_arm[0] if len(check.arms) == 2 else per_arm[0]
         mean, low, high = t_interval(value)
@@ -596,8 +607,8 @@ def _assemble(checks: Sequence[Check], arms: dict[str, tuple[Arm, tuple[Statisti
             "fmt": check.fmt, "unit": check.unit, "source": check.source,
         })
         values.extend({"check": check.name, "replication": k, "seed": s, "value": v}
-                      for k, (s, v) in enumerate(zip(seeds, value, strict=True)))
-    kept = {label: [done[(label, k)][1] for k in range(len(seeds))]
+                      for k, (s, v) in enumerate(zip(seeds[:n], value, strict=True)))
+    kept = {label: [done[(label, k)][1] for k in range(runs[label])]
             for label, (arm, _) in arms.items() if arm.keep}
     return Validation(pd.DataFrame(rows), pd.DataFrame(values), kept, seed)
 
@@ -640,6 +651,13 @@ def markdown_table(table: pd.DataFrame) -> str:
     rows = [list(cells.columns), ["---"] * cells.shape[1]] + cells.to_numpy().tolist()
     return "\n".join("| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |"
                      for row in rows)
+
+
+def replications_in_words(values: pd.DataFrame) -> str:
+    """How many replications the checks had, e.g. ``20 replications (60 for some checks)``."""
+    counts = values.groupby("check")["replication"].nunique()
+    low, high = int(counts.min()), int(counts.max())
+    return f"{low} replications" + (f" ({high} for some checks)" if high > low else "")
 
 
 def verdict(table: pd.DataFrame) -> str:

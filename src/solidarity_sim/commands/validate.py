@@ -100,7 +100,7 @@ def write(report, out: Path) -> list[str]:
     report.values.to_csv(out / "replications.csv", index=False)
     (out / "validation.md").write_text(
         f"{validation.markdown_table(table)}\n\n{validation.verdict(table)}; "
-        f"{report.values['replication'].nunique()} replications, seed {report.seed}.\n")
+        f"{validation.replications_in_words(report.values)}, seed {report.seed}.\n")
     files = ["validation.csv", "validation.md", "replications.csv"]
     figures = {}
     if table["reference"].isna().any():
