@@ -1,24 +1,28 @@
-"""Benchmark the full solidarity-sim model against a minimal kernel and a plain Mesa model.
+"""Benchmark the full solidarity-sim model against a minimal kernel and two plain Mesa models.
 
-Three implementations are timed side by side, in one process, on the same social network
-(the ``model.net.adjacency`` CSR graph of a freshly built ``SolidarityModel``) and from the same
-initial volunteers:
+Four implementations are timed side by side, in one process, on the same social network (the
+``model.net.adjacency`` CSR graph of a freshly built ``SolidarityModel``) and from the same initial
+volunteers (see ``contagion.py`` for the three reference implementations of one contagion rule):
 
 1. **Full model**: ``SolidarityModel("baseline")`` stepped week by week (every process: crises,
    state, awareness, recruitment, service, retention, CSO dynamics, emergence, records).
-2. **Minimal kernel** ("the practical floor"): a vectorised NumPy/SciPy contagion model. Each
-   week bystanders join with probability ``1 - exp(-(a + b * share))``, where ``share`` is the
-   share of their neighbours who volunteer, and volunteers quit with probability ``q``.
-3. **Plain Mesa model**: the same rule with one ``mesa.Agent`` per citizen, each holding a Python
-   list of its neighbour agents, activated with ``model.agents.shuffle_do("step")``.
+2. **Minimal kernel** (the practical floor): the contagion rule vectorised with NumPy/SciPy.
+3. **Plain Mesa, neighbour lists**: one ``mesa.Agent`` per citizen holding a Python list of its
+   neighbour agents (the fastest plain-Mesa baseline).
+4. **Plain Mesa, discrete_space.Network**: the rule written as Mesa's ``virus_on_network``
+   example is written (cells of a ``Network``, ``self.cell.neighborhood.agents``): the usual way.
 
-Figures are citizen-steps per second (citizens x weeks / stepping seconds); building is timed
-separately. It also times one full ``solidarity_sim.run("baseline", seed=0)``.
+Figures are citizen-steps per second (citizens x weeks / stepping seconds). Building and the first
+week (which fills caches) are timed apart. Every size has 500 citizens per neighbourhood.
+
+Before that, each end-to-end ``solidarity_sim.run("baseline")`` (10,000 x 520 weeks, and every
+size x 52 weeks) runs in a freshly spawned process, for its wall time and its own peak memory
+(``end_to_end.py``). The tables are Markdown, to paste into ``docs/performance.md``.
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_model.py                # sizes 10000,100000
-    .venv/bin/python benchmarks/bench_model.py --quick        # shorter timings, rougher figures
+    .venv/bin/python benchmarks/bench_model.py                   # 10k, 100k, 1M; about 15 min
+    .venv/bin/python benchmarks/bench_model.py --quick --repeat 1 --sizes 10000,100000
     .venv/bin/python benchmarks/bench_model.py --sizes 20000 --repeat 5
 
 Every figure is the best of ``--repeat`` repetitions (default 3): other processes on the machine
@@ -28,47 +32,92 @@ can only slow a timing down, so the fastest repetition is the least disturbed.
 from __future__ import annotations
 
 import argparse
+import datetime
 import gc
 import math
+import os
 import platform
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import mesa
 import numpy as np
 import scipy.sparse as sp
+from contagion import (
+    ContagionKernel,
+    ContagionRule,
+    MesaListContagion,
+    MesaNetworkContagion,
+)
+from end_to_end import (
+    CITIZENS_PER_NEIGHBOURHOOD,
+    MB,
+    RunMeasure,
+    best_run,
+    city,
+    resident_bytes,
+)
 
-import solidarity_sim
+from solidarity_sim.model import SolidarityModel, forget
 
 SEED = 0
 SCENARIO = "baseline"
-
-JOIN_BASE = 0.002
-"""Kernel rule: weekly join hazard of a bystander with no volunteering neighbours (``a``)."""
-JOIN_CONTAGION = 0.01
-"""Kernel rule: extra join hazard when every neighbour volunteers (``b``)."""
-QUIT_PROB = 0.02
-"""Kernel rule: weekly probability that a volunteer quits (``q``)."""
+RULE = ContagionRule()
+"""The reference implementations' contagion rule (a=0.002, b=0.01, q=0.02)."""
+SIZES = (10_000, 100_000, 1_000_000)
 
 FULL_MODEL_BUDGET = 5_000_000
-"""Citizen-steps for the full model: 520 weeks at 10,000 citizens, 52 at 100,000."""
+"""Citizen-steps for the full model: 500 weeks at 10,000 citizens, 50 at 100,000."""
 FULL_MODEL_WEEKS = (26, 520)
 """Smallest and largest horizon for the full model."""
 MIN_SECONDS = 1.0
-"""Kernel and Mesa models step until at least this long has passed (and MIN_WEEKS weeks)."""
+"""Reference models step until at least this long has passed (and MIN_WEEKS weeks)."""
 MIN_WEEKS = 3
 QUICK_FACTOR = 0.2
 """``--quick`` scales the full-model budget and MIN_SECONDS by this."""
 REPEAT = 3
 """Default number of repetitions; the fastest is reported."""
 
-SPEEDUP_TARGET = 20.0
+FULL = "full model"
+KERNEL = "minimal kernel"
+MESA_LISTS = "plain Mesa, neighbour lists"
+MESA_NETWORK = "plain Mesa, discrete_space.Network"
+REFERENCES = {KERNEL: ContagionKernel, MESA_LISTS: MesaListContagion,
+              MESA_NETWORK: MesaNetworkContagion}
+
+KERNEL_COST_TARGET = 5.0
+"""At KERNEL_COST_SIZE, the full model should cost at most this many times the kernel."""
+KERNEL_COST_SIZE = 100_000
+SPEEDUP_TARGET = 30.0
 """The full model should be at least this many times faster per citizen-step than plain Mesa."""
-KERNEL_COST_TARGET = 8.0
-"""The full model should cost at most this many times the kernel per citizen-step."""
-RUN_SECONDS_TARGET = 3.0
-"""A full baseline run (10,000 citizens x 520 weeks, build included) should take less."""
+MEMORY_WEEKS = 52
+"""Horizon of the end-to-end run at every size (for time and memory per citizen)."""
+
+
+@dataclass(frozen=True)
+class RunTarget:
+    """An end-to-end target: ``run("baseline")`` at ``citizens`` x ``weeks``, build included.
+
+    Attributes:
+        citizens: Number of citizens.
+        weeks: Weeks run.
+        seconds: The ``run()`` call must take less.
+        peak_bytes: The process's peak memory must stay below this (None: no target).
+    """
+
+    citizens: int
+    weeks: int
+    seconds: float
+    peak_bytes: float | None = None
+
+
+SMALL_RUN = RunTarget(10_000, 520, 1.5)
+"""The baseline scenario as it stands: a town of 10,000 over ten years."""
+CITY_RUN = RunTarget(1_000_000, MEMORY_WEEKS, 60.0, 2e9)
+"""A city of a million for a year, on a laptop."""
 
 
 @dataclass
@@ -78,23 +127,34 @@ class Timing:
     Attributes:
         name: Which implementation.
         citizens: Number of citizens.
-        weeks: Weeks stepped.
-        build_seconds: Time to build the model (not counted in the rate).
+        weeks: Weeks timed (after the first week).
+        build_seconds: Time to build the model.
+        first_week_seconds: Time of the first week (fills caches; not counted in the rate).
         step_seconds: Time to step ``weeks`` weeks.
         volunteer_share: Share of citizens volunteering at the end (a sanity check).
+        memory_bytes: Resident memory the model added, measured after its first week.
     """
 
     name: str
     citizens: int
     weeks: int
     build_seconds: float
+    first_week_seconds: float
     step_seconds: float
     volunteer_share: float
+    memory_bytes: float
 
     @property
     def rate(self) -> float:
         """Citizen-steps per second."""
         return self.citizens * self.weeks / self.step_seconds
+
+
+def timed(call: Callable[[], object]) -> tuple[object, float]:
+    """Call ``call()``; return its value and the seconds it took."""
+    start = time.perf_counter()
+    value = call()
+    return value, time.perf_counter() - start
 
 
 def step_for_at_least(step: Callable[[], None], min_seconds: float) -> tuple[int, float]:
@@ -112,9 +172,6 @@ def step_for_at_least(step: Callable[[], None], min_seconds: float) -> tuple[int
     return weeks, now - start
 
 
-# -- 1. The full model ------------------------------------------------------------------------
-
-
 def full_model_weeks(citizens: int, quick: bool) -> int:
     """Horizon for the full model: a fixed budget of citizen-steps, within FULL_MODEL_WEEKS."""
     budget = FULL_MODEL_BUDGET * (QUICK_FACTOR if quick else 1.0)
@@ -122,189 +179,71 @@ def full_model_weeks(citizens: int, quick: bool) -> int:
     return min(high, max(low, math.ceil(budget / citizens)))
 
 
-def time_full_model(
-    citizens: int, weeks: int
-) -> tuple[Timing, sp.csr_array, np.ndarray]:
-    """Build and step ``SolidarityModel`` for ``weeks`` weeks.
+def time_full_model(citizens: int, weeks: int) -> tuple[Timing, sp.csr_array, np.ndarray]:
+    """Build ``SolidarityModel`` and step it ``weeks`` weeks (the first one timed apart).
 
     Returns:
         The timing, the model's citizen graph and its initial volunteers (taken before the first
-        step), for the other two implementations.
+        step), for the reference implementations.
     """
-    start = time.perf_counter()
-    model = solidarity_sim.SolidarityModel(
-        SCENARIO, rng=SEED, **{"population.citizens": citizens, "weeks": weeks}
-    )
-    built = time.perf_counter()
-    adjacency = model.net.adjacency
-    initial = model.pop.volunteer.copy()
-    for _ in range(weeks):
-        model.step()
-    stepped = time.perf_counter()
-    timing = Timing("full model", citizens, weeks, built - start, stepped - built,
-                    float(model.pop.volunteer.mean()))
+    before = resident_bytes()
+    model, build = timed(lambda: SolidarityModel(
+        SCENARIO, rng=SEED, **city(citizens), weeks=weeks))
+    adjacency, initial = model.net.adjacency, model.pop.volunteer.copy()
+    _, first = timed(model.step)
+    memory = resident_bytes() - before
+    _, seconds = timed(lambda: model.run())
+    timing = Timing(FULL, citizens, weeks - 1, build, first, seconds,
+                    float(model.pop.volunteer.mean()), memory)
+    forget(model)
     return timing, adjacency, initial
 
 
-def time_full_run() -> tuple[float, dict]:
-    """Time one ``solidarity_sim.run("baseline", seed=0)``, build and result tables included.
+def time_reference(name: str, adjacency: sp.csr_array, initial: np.ndarray,
+                   min_seconds: float) -> Timing:
+    """Build a reference implementation and step it for at least ``min_seconds``.
 
-    Returns:
-        Wall seconds and the run's manifest (with its own build and run seconds).
+    Its memory does not count the graph it is given (the kernel uses it as it is).
     """
-    start = time.perf_counter()
-    result = solidarity_sim.run(SCENARIO, seed=SEED)
-    return time.perf_counter() - start, result.manifest
-
-
-# -- 2. The minimal vectorised kernel ------------------------------------------------------------
-
-
-class ContagionKernel:
-    """Join-and-quit contagion on a CSR graph, vectorised with NumPy and one sparse product.
-
-    Args:
-        adjacency: Symmetric CSR matrix of ones (citizen x citizen).
-        volunteer: Initial volunteers (copied).
-        seed: Seed of the NumPy ``Generator``.
-    """
-
-    def __init__(self, adjacency: sp.csr_array, volunteer: np.ndarray, seed: int):
-        self.adjacency = adjacency
-        self.volunteer = volunteer.copy()
-        self.inv_degree = 1.0 / np.maximum(np.diff(adjacency.indptr), 1)
-        self.rng = np.random.default_rng(seed)
-
-    def step(self) -> None:
-        """Advance one week: bystanders may join, volunteers may quit (synchronous update)."""
-        share = (self.adjacency @ self.volunteer) * self.inv_degree
-        p_join = -np.expm1(-(JOIN_BASE + JOIN_CONTAGION * share))
-        u = self.rng.random(self.volunteer.size)
-        self.volunteer = np.where(self.volunteer, u >= QUIT_PROB, u < p_join)
-
-
-def time_kernel(adjacency: sp.csr_array, initial: np.ndarray, min_seconds: float) -> Timing:
-    """Build and step the minimal kernel for at least ``min_seconds``."""
-    start = time.perf_counter()
-    kernel = ContagionKernel(adjacency, initial, SEED)
-    built = time.perf_counter()
-    weeks, seconds = step_for_at_least(kernel.step, min_seconds)
-    return Timing("minimal kernel", initial.size, weeks, built - start, seconds,
-                  float(kernel.volunteer.mean()))
-
-
-# -- 3. The plain Mesa-object model ---------------------------------------------------------------
-
-
-class ContagionCitizen(mesa.Agent):
-    """A citizen as a Mesa agent with a Python list of neighbour agents.
-
-    Attributes:
-        volunteer: Currently volunteering.
-        neighbours: The neighbouring ``ContagionCitizen`` agents.
-    """
-
-    def __init__(self, model: MesaContagion, volunteer: bool):
-        super().__init__(model)
-        self.volunteer = volunteer
-        self.neighbours: list[ContagionCitizen] = []
-
-    def step(self) -> None:
-        """Quit with probability ``q``, or join with the neighbour-driven probability."""
-        u = self.model.random.random()
-        if self.volunteer:
-            if u < QUIT_PROB:
-                self.volunteer = False
-            return
-        neighbours = self.neighbours
-        share = (sum(nb.volunteer for nb in neighbours) / len(neighbours)) if neighbours else 0.0
-        if u < 1.0 - math.exp(-(JOIN_BASE + JOIN_CONTAGION * share)):
-            self.volunteer = True
-
-
-class MesaContagion(mesa.Model):
-    """The kernel's rule with one Mesa agent per citizen, in random (asynchronous) order.
-
-    Asynchronous activation needs one pass per week; a synchronous version (as in the kernel)
-    would need a second pass, so this is the cheaper, conservative baseline.
-
-    Args:
-        adjacency: Symmetric CSR matrix of ones (citizen x citizen).
-        volunteer: Initial volunteers.
-        seed: Seed of the model's random streams.
-    """
-
-    def __init__(self, adjacency: sp.csr_array, volunteer: np.ndarray, seed: int):
-        super().__init__(rng=seed)
-        citizens = [ContagionCitizen(self, bool(v)) for v in volunteer.tolist()]
-        indptr, indices = adjacency.indptr.tolist(), adjacency.indices.tolist()
-        for i, citizen in enumerate(citizens):
-            citizen.neighbours = [citizens[j] for j in indices[indptr[i]:indptr[i + 1]]]
-
-    def step(self) -> None:
-        """Activate every citizen once, in a fresh random order."""
-        self.agents.shuffle_do("step")
-
-    def volunteer_share(self) -> float:
-        """Share of citizens volunteering."""
-        return float(np.mean([a.volunteer for a in self.agents]))
-
-
-def time_mesa(adjacency: sp.csr_array, initial: np.ndarray, min_seconds: float) -> Timing:
-    """Build and step the plain Mesa model for at least ``min_seconds``."""
-    start = time.perf_counter()
-    model = MesaContagion(adjacency, initial, SEED)
-    built = time.perf_counter()
+    before = resident_bytes()
+    model, build = timed(lambda: REFERENCES[name](adjacency, initial, SEED, RULE))
+    _, first = timed(model.step)
+    memory = resident_bytes() - before
     weeks, seconds = step_for_at_least(model.step, min_seconds)
-    return Timing("plain Mesa agents", initial.size, weeks, built - start, seconds,
-                  model.volunteer_share())
-
-
-# -- Running and reporting ------------------------------------------------------------------------
+    timing = Timing(name, initial.size, weeks, build, first, seconds, model.volunteer_share(),
+                    memory)
+    getattr(model, "release", lambda: None)()
+    return timing
 
 
 def bench_size(citizens: int, quick: bool) -> list[Timing]:
-    """Time the three implementations once at one population size, on the same graph."""
+    """Time the four implementations once at one population size, on the same graph."""
     min_seconds = MIN_SECONDS * (QUICK_FACTOR if quick else 1.0)
     full, adjacency, initial = time_full_model(citizens, full_model_weeks(citizens, quick))
+    timings = [full]
+    for name in REFERENCES:
+        gc.collect()
+        timings.append(time_reference(name, adjacency, initial, min_seconds))
     gc.collect()
-    kernel = time_kernel(adjacency, initial, min_seconds)
-    gc.collect()
-    plain = time_mesa(adjacency, initial, min_seconds)
-    gc.collect()
-    return [full, kernel, plain]
-
-
-def fastest(timings: list[Timing]) -> Timing:
-    """The repetition with the highest rate."""
-    return max(timings, key=lambda t: t.rate)
+    return timings
 
 
 def bench_size_best(citizens: int, quick: bool, repeat: int) -> list[Timing]:
-    """Best of ``repeat`` repetitions of :func:`bench_size`, per implementation."""
-    runs = [bench_size(citizens, quick) for _ in range(repeat)]
-    return [fastest(list(reps)) for reps in zip(*runs, strict=True)]
+    """Best of ``repeat`` repetitions of :func:`bench_size`, per implementation.
+
+    The fastest repetition (by rate), with the most memory any repetition added: Python's
+    allocator keeps some memory freed by earlier models and hands it out again without the
+    process growing, so later repetitions can show less.
+    """
+    best = []
+    for reps in zip(*(bench_size(citizens, quick) for _ in range(repeat)), strict=True):
+        fastest = max(reps, key=lambda t: t.rate)
+        fastest.memory_bytes = max(t.memory_bytes for t in reps)
+        best.append(fastest)
+    return best
 
 
-def time_full_run_best(repeat: int) -> tuple[float, dict]:
-    """Best of ``repeat`` full baseline runs (by wall seconds)."""
-    return min((time_full_run() for _ in range(repeat)), key=lambda r: r[0])
-
-
-def timings_table(timings: list[Timing]) -> str:
-    """Markdown table of every timing."""
-    lines = [
-        "| citizens | implementation | weeks | build s | step s | citizen-steps/s "
-        "| ns / citizen-step | final volunteer share |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for t in timings:
-        lines.append(
-            f"| {t.citizens:,} | {t.name} | {t.weeks} | {t.build_seconds:.2f} "
-            f"| {t.step_seconds:.2f} | {t.rate:,.0f} | {1e9 / t.rate:,.0f} "
-            f"| {t.volunteer_share:.3f} |"
-        )
-    return "\n".join(lines)
+# -- Reporting ------------------------------------------------------------------------------------
 
 
 def verdict(ok: bool) -> str:
@@ -312,40 +251,121 @@ def verdict(ok: bool) -> str:
     return "yes" if ok else "NO"
 
 
-def ratios_table(by_size: dict[int, list[Timing]]) -> str:
-    """Markdown table of the two ratios at each size, against their targets."""
+def timings_table(timings: list[Timing]) -> str:
+    """Markdown table of every timing."""
     lines = [
-        f"| citizens | full model vs plain Mesa (speed-up, target >= {SPEEDUP_TARGET:.0f}x) "
-        f"| met | full model cost vs kernel (target <= {KERNEL_COST_TARGET:.0f}x) | met |",
-        "|---:|---:|:-:|---:|:-:|",
+        "| citizens | implementation | build s | first week s | weeks timed | step s "
+        "| citizen-steps/s | ns / citizen-step | memory MB | bytes / citizen "
+        "| final volunteer share |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for citizens, (full, kernel, plain) in by_size.items():
-        speedup = full.rate / plain.rate
-        cost = kernel.rate / full.rate
+    for t in timings:
         lines.append(
-            f"| {citizens:,} | {speedup:,.1f}x | {verdict(speedup >= SPEEDUP_TARGET)} "
-            f"| {cost:,.1f}x | {verdict(cost <= KERNEL_COST_TARGET)} |"
+            f"| {t.citizens:,} | {t.name} | {t.build_seconds:.2f} | {t.first_week_seconds:.2f} "
+            f"| {t.weeks} | {t.step_seconds:.2f} | {t.rate:,.0f} | {1e9 / t.rate:,.0f} "
+            f"| {t.memory_bytes / MB:,.0f} | {t.memory_bytes / t.citizens:,.0f} "
+            f"| {t.volunteer_share:.3f} |"
         )
     return "\n".join(lines)
 
 
-def run_table(seconds: float, manifest: dict) -> str:
-    """Markdown table of the full baseline run."""
-    return "\n".join([
-        "| run | citizens x weeks | build s | step s | total wall s "
-        f"| target < {RUN_SECONDS_TARGET:.0f} s met |",
-        "|---|---:|---:|---:|---:|:-:|",
-        f"| `run(\"{SCENARIO}\", seed={SEED})` | {manifest['citizens']:,} x {manifest['weeks']} "
-        f"| {manifest['build_seconds']:.2f} | {manifest['run_seconds']:.2f} | {seconds:.2f} "
-        f"| {verdict(seconds < RUN_SECONDS_TARGET)} |",
-    ])
+def ratios_table(by_size: dict[int, dict[str, Timing]]) -> str:
+    """Markdown table of the full model's ratios to each reference, against the targets."""
+    lines = [
+        f"| citizens | full model cost vs minimal kernel (target <= {KERNEL_COST_TARGET:g}x "
+        f"at {KERNEL_COST_SIZE:,}) | met | speed-up vs {MESA_LISTS} (target >= "
+        f"{SPEEDUP_TARGET:g}x) | met | speed-up vs {MESA_NETWORK} (target >= "
+        f"{SPEEDUP_TARGET:g}x) | met |",
+        "|---:|---:|:-:|---:|:-:|---:|:-:|",
+    ]
+    for citizens, t in by_size.items():
+        full = t[FULL].rate
+        cost = t[KERNEL].rate / full
+        cost_met = verdict(cost <= KERNEL_COST_TARGET) if citizens == KERNEL_COST_SIZE else "–"
+        cells = [f"{citizens:,}", f"{cost:.1f}x", cost_met]
+        for name in (MESA_LISTS, MESA_NETWORK):
+            speedup = full / t[name].rate
+            cells += [f"{speedup:.1f}x", verdict(speedup >= SPEEDUP_TARGET)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def run_target(measure: RunMeasure) -> tuple[str, str]:
+    """The target of an end-to-end run and whether it was met ('–' if it has none)."""
+    for target in (SMALL_RUN, CITY_RUN):
+        if (target.citizens, target.weeks) == (measure.citizens, measure.weeks):
+            text, ok = f"< {target.seconds:g} s", measure.run_seconds < target.seconds
+            if target.peak_bytes is not None:
+                text += f", peak < {target.peak_bytes / 1e9:g} GB"
+                ok = ok and measure.peak_bytes < target.peak_bytes
+            return text, verdict(ok)
+    return "–", "–"
+
+
+def runs_table(measures: list[RunMeasure]) -> str:
+    """Markdown table of the end-to-end runs: time, peak memory, targets."""
+    lines = [
+        "| citizens x weeks | build s | step s | `run()` s | fresh process s | peak RSS MB "
+        "| bytes / citizen | target | met |",
+        "|---|---:|---:|---:|---:|---:|---:|---|:-:|",
+    ]
+    for m in measures:
+        target, met = run_target(m)
+        lines.append(
+            f"| {m.citizens:,} x {m.weeks} | {m.build_seconds:.2f} | {m.step_seconds:.2f} "
+            f"| {m.run_seconds:.2f} | {m.process_seconds:.1f} | {m.peak_bytes / MB:,.0f} "
+            f"| {m.bytes_per_citizen:,.0f} | {target} | {met} |"
+        )
+    return "\n".join(lines)
+
+
+def notes(timings: list[Timing], quick: bool) -> str:
+    """How the stepping table was measured, and which models were stepped only a few weeks."""
+    min_seconds = MIN_SECONDS * (QUICK_FACTOR if quick else 1.0)
+    text = (f"Rates exclude the build and the first week (which fills caches). After the first "
+            f"week, the reference models step for at least {min_seconds:g} s and {MIN_WEEKS} "
+            f"weeks; the full model for a budget of citizen-steps ({FULL_MODEL_WEEKS[0]} to "
+            f"{FULL_MODEL_WEEKS[1]} weeks). Memory: resident memory the model added by the end "
+            "of its first week (the kernel reuses the full model's graph, not counted).")
+    few = [f"{t.name} at {t.citizens:,}" for t in timings
+           if t.name != FULL and t.weeks == MIN_WEEKS and t.step_seconds > min_seconds]
+    if few:
+        text += (f" Slow enough to be stepped only {MIN_WEEKS} weeks (after the first): "
+                 + "; ".join(few) + ".")
+    return text
+
+
+def commit() -> str:
+    """The checked-out commit, and whether the working tree has changes."""
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], capture_output=True, text=True,
+                                  cwd=Path(__file__).parent).stdout.strip()
+        except OSError:  # no git
+            return ""
+
+    sha = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--", ":/src")
+    return sha + (" with uncommitted changes" if dirty else "")
+
+
+def header(args: argparse.Namespace) -> str:
+    """What was run, where and when."""
+    return (
+        f"{datetime.date.today()}, commit {commit()}; Python {platform.python_version()}, "
+        f"Mesa {mesa.__version__}, NumPy {np.__version__}; {platform.machine()}, "
+        f"{os.cpu_count()} CPUs; {load()} at the start. Seed {SEED}; "
+        f"{CITIZENS_PER_NEIGHBOURHOOD} citizens per neighbourhood at every size; reference rule "
+        f"{RULE}. Best of {args.repeat} repetitions{', quick mode' if args.quick else ''}."
+    )
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
+    default_sizes = ",".join(str(n) for n in SIZES)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000",
-                        help="comma-separated population sizes (default: 10000,100000)")
+    parser.add_argument("--sizes", default=default_sizes,
+                        help=f"comma-separated population sizes (default: {default_sizes})")
     parser.add_argument("--quick", action="store_true",
                         help=f"time {QUICK_FACTOR:g}x as long: faster, rougher figures")
     parser.add_argument("--repeat", type=int, default=REPEAT,
@@ -356,22 +376,37 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def load() -> str:
+    """The one-minute load average, for the record."""
+    return f"load average {os.getloadavg()[0]:.2f}"
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Run the benchmark and print Markdown tables."""
+    """Run the benchmark and print Markdown tables, each as soon as it is measured.
+
+    The end-to-end runs come first: they are short, so they meet the load of the start.
+    """
     args = parse_args(argv)
-    print(f"# solidarity-sim benchmark{' (quick)' if args.quick else ''}\n")
-    print(f"Python {platform.python_version()}, mesa {mesa.__version__}, numpy {np.__version__}, "
-          f"{platform.machine()}, seed {SEED}. Kernel rule: a={JOIN_BASE}, b={JOIN_CONTAGION}, "
-          f"q={QUIT_PROB}.\n")
-    print(f"Best of {args.repeat} repetitions.\n")
-    run_seconds, manifest = time_full_run_best(args.repeat)
-    print("## Full baseline run\n")
-    print(run_table(run_seconds, manifest) + "\n")
-    by_size = {n: bench_size_best(n, args.quick, args.repeat) for n in args.sizes}
-    print("## Citizen-steps per second (stepping only; build timed separately)\n")
-    print(timings_table([t for ts in by_size.values() for t in ts]) + "\n")
-    print("## Ratios (per citizen-step)\n")
-    print(ratios_table(by_size))
+    started = time.perf_counter()
+    print(f"# solidarity-sim model benchmark\n\n{header(args)}\n", flush=True)
+    print(f"## End-to-end `run(\"{SCENARIO}\", seed={SEED})`, each in a fresh process\n")
+    cases = [(SMALL_RUN.citizens, SMALL_RUN.weeks)] + [(n, MEMORY_WEEKS) for n in args.sizes]
+    measures = [best_run(SCENARIO, SEED, n, w, args.repeat) for n, w in dict.fromkeys(cases)]
+    print(runs_table(measures) + "\n")
+    print("`run()` s: building (network included), stepping and the result tables; fastest "
+          "repetition. Fresh process s adds Python's start-up and the imports. Peak RSS: the "
+          "highest of the repetitions; bytes / citizen: peak above the process's memory after "
+          f"its imports, per citizen. {load().capitalize()} after these runs.\n", flush=True)
+    by_size = {}
+    for n in args.sizes:
+        by_size[n] = {t.name: t for t in bench_size_best(n, args.quick, args.repeat)}
+    timings = [t for ts in by_size.values() for t in ts.values()]
+    print("## Stepping speed, side by side in one process\n")
+    print(timings_table(timings) + "\n")
+    print(notes(timings, args.quick) + "\n")
+    print("## Ratios per citizen-step\n")
+    print(ratios_table(by_size) + "\n")
+    print(f"Finished in {(time.perf_counter() - started) / 60:.1f} min; {load()} at the end.")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from .model import SolidarityModel
 
 LOAD_MAX = 3.0
-"""Largest workload (demand / capacity) that still adds fatigue (assumption)."""
+"""Workload (demand / capacity) at which the load is capped: heavier loads add no more fatigue
+(assumption)."""
 
 FATIGUE_PRODUCTIVITY = 0.5
 """Productivity lost at full fatigue (assumption)."""
@@ -233,7 +234,8 @@ def serve(m: SolidarityModel, t: int) -> None:
     has_demand = csos.demand > NO_DEMAND
     csos.load = np.where(has_demand, np.divide(csos.demand, csos.capacity,
                                                out=np.full(len(csos), LOAD_MAX),
-                                               where=csos.capacity > 0), 0.0)
+                                               where=csos.demand < LOAD_MAX * csos.capacity),
+                         0.0)
     met_cell = pairs.cell_sum(served)
     share_met = np.divide(met_cell, by_cell, out=np.zeros(m.n_cells), where=by_cell > 0)
     pop.served = share_met[m.cell] * remaining
@@ -291,7 +293,7 @@ def wellbeing_and_retention(m: SolidarityModel, t: int) -> None:
     before = pop.fatigue[vols]
     pop.fatigue *= 1.0 - v["fatigue_recovery"]  # former volunteers rest
     # factor 06: good management of scale shields volunteers from overload
-    overload = v["fatigue_gain"] * np.minimum(csos.load[j], LOAD_MAX) * (
+    overload = v["fatigue_gain"] * csos.load[j] * (
         1.0 - e["scalability_relief"] * effective_scalability(m)[j])
     # factor 08: wellbeing care and training speed recovery (Debt Aid Companion)
     care = 1.0 + e["meaning_recovery"] * csos.factor("meaning")[j] + (

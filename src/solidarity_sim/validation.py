@@ -636,7 +636,11 @@ def readable(table: pd.DataFrame) -> pd.DataFrame:
 
 def text_table(table: pd.DataFrame) -> str:
     """Plain-text table for the terminal (without the sources)."""
-    cells = readable(table).drop(columns=["group", "source"])
+    return padded_table(readable(table).drop(columns=["group", "source"]))
+
+
+def padded_table(cells: pd.DataFrame) -> str:
+    """Plain-text table of string cells: columns padded, a rule under the header."""
     rows = [list(cells.columns)] + cells.to_numpy().tolist()
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()

@@ -8,7 +8,8 @@ input; ``main`` turns both into a one-paragraph message and exit status 2.
 
 from importlib import import_module
 
-COMMANDS = ("run", "scenarios", "sweep", "analyze", "schema", "check", "compare", "app", "validate")
+COMMANDS = ("run", "scenarios", "sweep", "analyze", "schema", "check", "compare", "app", "validate",
+            "calibrate")
 """Modules of this package that register a subcommand, in the order ``--help`` lists them."""
 
 
