@@ -468,7 +468,7 @@ def test_play_advances_and_pause_stops(session):
     time.sleep(1.0)
     paused = s.week()
     time.sleep(1.5)
-    assert s.week() == paused > end
+    assert s.week() == paused >= end  # stopped (a loaded machine may not have drawn a week more)
     s.shot("paused")
 
 

@@ -1,5 +1,5 @@
-"""Sweeps on the local engines: identical results, resume after SIGKILL, lost workers, failures,
-refusal of a changed experiment, and the analysis of the results."""
+"""Sweeps on the local engines: identical results, resume after SIGKILL, SIGTERM or Ctrl-C, lost
+workers, failures, refusal of a changed experiment, and the analysis of the results."""
 
 from __future__ import annotations
 
@@ -142,18 +142,23 @@ def test_two_local_workers_give_the_serial_table_and_a_rerun_computes_nothing(se
     assert load_table(tmp_path / "out")["worker"].nunique() == 2
 
 
-def test_sigkill_then_rerun_gives_the_uninterrupted_dataset(serial, tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT],
+                         ids=["SIGKILL", "SIGTERM (batch systems)", "SIGINT (Ctrl-C)"])
+def test_stopped_then_rerun_gives_the_uninterrupted_dataset(serial, tmp_path, stop):
     out = tmp_path / "out"
     proc = sweep_cli(SMOKE, "--out", out, "--workers", "2", start_new_session=True)
     try:
         wait_for_runs(out, 2, proc)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
+        os.kill(proc.pid, stop)
+        _, stderr = proc.communicate(timeout=30)
         done = len(list((out / "runs").glob("run-*.parquet")))
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-    assert done < 8, "the sweep must be killed part-way"
+    assert done < 8, "the sweep must be stopped part-way"
+    if stop != signal.SIGKILL:  # a clean stop says how to go on
+        assert proc.returncode == 130 and "run the same command again" in stderr
+        assert "Traceback" not in stderr
     rerun = subprocess.run([*CLI, "sweep", str(SMOKE), "--out", str(out), "--workers", "2"],
                            capture_output=True, text=True, timeout=120, check=True)
     assert "already done" in rerun.stdout
