@@ -67,13 +67,13 @@ from .experiment import (
     Experiment,
     ExperimentError,
     Factor,
-    _check_keys,
-    _check_settable,
-    _factors,
-    _flatten,
-    _samples,
-    _table,
+    check_settable,
+    flatten,
+    parse_factors,
+    parse_samples,
+    reject_unknown_keys,
     run_seed,
+    subtable,
 )
 from .parameters import Param, count, iter_params
 from .scenario import Scenario, ScenarioError, check_value, load_scenario, read_toml
@@ -204,25 +204,25 @@ def load_calibration(path: str | Path) -> Calibration:
     where = str(path)
     try:
         data = read_toml(path)
-        _check_keys(data, CALIBRATION_KEYS, where, "")
+        reject_unknown_keys(data, CALIBRATION_KEYS, where, "")
         if "seed" not in data:
             raise ExperimentError(f"{where}: key 'seed' is missing; it is required "
                                   f"({TOP_KEYS['seed'].doc.lower()})")
         top = {k: check_value(p, data.get(k, p.default), where, k)
                for k, p in CALIBRATION_KEYS.items() if isinstance(p, Param)}
-        tables = {k: _table(data, k, where) for k in ("weeks", "fixed", "design", "parameters")}
-        fixed = _flatten(tables["fixed"])
-        _check_settable(fixed, where, "fixed")
+        tables = {k: subtable(data, k, where) for k in ("weeks", "fixed", "design", "parameters")}
+        fixed = flatten(tables["fixed"])
+        check_settable(fixed, where, "fixed")
         scenarios = {name: load_scenario(name, fixed, where=f"{where}: [fixed]")
                      for name in SCENARIOS}
         weeks = _weeks(tables["weeks"], scenarios, where)
         design = tables["design"]
-        _check_keys(design, CALIBRATION_DESIGN, where, "design.")
+        reject_unknown_keys(design, CALIBRATION_DESIGN, where, "design.")
         method = check_value(CALIBRATION_DESIGN["method"], design.get("method", "lhs"), where,
                              "design.method")
         baseline = scenarios["baseline"].with_overrides({"weeks": weeks["baseline"]})
-        factors = _factors(tables["parameters"], method, baseline, fixed, where)
-        samples = _samples(design, method, where)
+        factors = parse_factors(tables["parameters"], method, baseline, fixed, where)
+        samples = parse_samples(design, method, where)
         waves, margin = (check_value(CALIBRATION_DESIGN[k], design.get(
             k, CALIBRATION_DESIGN[k].default), where, f"design.{k}") for k in ("waves", "margin"))
     except ExperimentError:
@@ -242,7 +242,7 @@ def load_calibration(path: str | Path) -> Calibration:
 def _weeks(table: Mapping[str, Any], scenarios: Mapping[str, Scenario], where: str
            ) -> dict[str, int]:
     """Each scenario's horizon: the [weeks] table's, else the scenario's own; long enough."""
-    _check_keys(table, scenarios, where, "weeks.")
+    reject_unknown_keys(table, scenarios, where, "weeks.")
     weeks = {}
     for name, scenario in scenarios.items():
         value = table.get(name, scenario.params["weeks"])

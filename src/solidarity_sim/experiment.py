@@ -301,30 +301,30 @@ def _load(path: Path) -> Experiment:
         raise ExperimentError(f"{where}: the file is empty; an experiment needs at least "
                               "'scenario', 'seed', [parameters] and [outcomes]")
     data = read_toml(path)
-    _check_keys(data, TOP_KEYS, where, "")
+    reject_unknown_keys(data, TOP_KEYS, where, "")
     for key in ("scenario", "seed"):
         if key not in data:
             raise ExperimentError(f"{where}: key '{key}' is missing; it is required "
                                   f"({TOP_KEYS[key].doc.lower()})")
     top = {k: check_value(p, data.get(k, p.default), where, k)
            for k, p in TOP_KEYS.items() if isinstance(p, Param)}
-    tables = {k: _table(data, k, where) for k in ("fixed", "design", "parameters", "outcomes")}
+    tables = {k: subtable(data, k, where) for k in ("fixed", "design", "parameters", "outcomes")}
 
     base = load_scenario(_scenario_path(top["scenario"], path, where))
     weeks = top["weeks"] if "weeks" in data else base.params["weeks"]
-    fixed = _flatten(tables["fixed"])
-    _check_settable(fixed, where, "fixed")
+    fixed = flatten(tables["fixed"])
+    check_settable(fixed, where, "fixed")
     scenario = base.with_overrides({**fixed, "weeks": weeks}, where=f"{where}: [fixed]")
 
     design = tables["design"]
-    _check_keys(design, DESIGN_KEYS, where, "design.")
+    reject_unknown_keys(design, DESIGN_KEYS, where, "design.")
     method = check_value(DESIGN_KEYS["method"], design.get("method", "grid"), where,
                          "design.method")
-    samples = _samples(design, method, where)
+    samples = parse_samples(design, method, where)
     levels = check_value(DESIGN_KEYS["levels"], design.get("levels", 4), where, "design.levels")
     common = check_value(DESIGN_KEYS["common_seeds"], design.get("common_seeds", False), where,
                          "design.common_seeds")
-    factors = _factors(tables["parameters"], method, scenario, fixed, where)
+    factors = parse_factors(tables["parameters"], method, scenario, fixed, where)
     outcomes = _outcomes(tables["outcomes"], weeks, {f.path for f in factors}, where)
     series = tuple(top["series"])
     for i, column in enumerate(series):
@@ -337,14 +337,16 @@ def _load(path: Path) -> Experiment:
         outcomes=outcomes, series=series)
 
 
-def _check_keys(data: Mapping[str, Any], schema: Mapping[str, Any], where: str,
-                prefix: str) -> None:
+def reject_unknown_keys(data: Mapping[str, Any], schema: Mapping[str, Any], where: str,
+                        prefix: str) -> None:
+    """Raise an :class:`ExperimentError` naming the first key of ``data`` not in ``schema``."""
     for key in data:
         if key not in schema:
             raise unknown_key(where, f"{prefix}{key}", key, list(schema))
 
 
-def _table(data: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:
+def subtable(data: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:
+    """The table ``data[key]`` (empty if absent); anything else is an :class:`ExperimentError`."""
     value = data.get(key, {})
     if not isinstance(value, dict):
         raise ExperimentError(f"{where}: key '{key}': value {value!r} is not allowed; allowed: "
@@ -362,19 +364,20 @@ def _scenario_path(ref: str, experiment: Path, where: str) -> str | Path:
         raise ExperimentError(f"{where}: key 'scenario': {err}") from None
 
 
-def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+def flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """Turn nested tables into dotted paths; a table with ``min``/``max`` is a range, a leaf."""
     out: dict[str, Any] = {}
     for key, value in table.items():
         path = f"{prefix}{key}"
         if isinstance(value, dict) and not {"min", "max"} & set(value):
-            out.update(_flatten(value, path + "."))
+            out.update(flatten(value, path + "."))
         else:
             out[path] = value
     return out
 
 
-def _check_settable(paths: Mapping[str, Any], where: str, table: str) -> None:
+def check_settable(paths: Mapping[str, Any], where: str, table: str) -> None:
+    """Refuse dotted paths that an experiment's ``[table]`` may not set (the horizon, names)."""
     for path in paths:
         if path.split(".")[0] in FIXED_BY_EXPERIMENT:
             raise ExperimentError(
@@ -398,7 +401,8 @@ def _param(path: str, where: str) -> Param:
     return params[path]
 
 
-def _samples(design: Mapping[str, Any], method: str, where: str) -> int | None:
+def parse_samples(design: Mapping[str, Any], method: str, where: str) -> int | None:
+    """The ``design.samples`` a method needs (None for a grid), validated."""
     given = design.get("samples")
     if method == "grid":
         if given is not None:
@@ -417,13 +421,18 @@ def _samples(design: Mapping[str, Any], method: str, where: str) -> int | None:
     return n
 
 
-def _factors(table: Mapping[str, Any], method: str, scenario: Scenario,
-             fixed: Mapping[str, Any], where: str) -> tuple[Factor, ...]:
-    specs = _flatten(table)
+def parse_factors(table: Mapping[str, Any], method: str, scenario: Scenario,
+                  fixed: Mapping[str, Any], where: str) -> tuple[Factor, ...]:
+    """The ``[parameters]`` table as factors: value lists for a grid, ranges otherwise.
+
+    Every value must be valid for its parameter in ``scenario``, and no path may also be in
+    ``fixed``.
+    """
+    specs = flatten(table)
     if not specs:
         raise ExperimentError(f"{where}: key 'parameters': the table is empty; list at least "
                               "one dotted parameter path to vary")
-    _check_settable(specs, where, "parameters")
+    check_settable(specs, where, "parameters")
     factors = []
     for path, spec in specs.items():
         key = f"parameters.{path}"
@@ -476,7 +485,7 @@ def _outcomes(table: Mapping[str, Any], weeks: int, factor_paths: set[str],
             raise ExperimentError(f"{where}: key '{key}': value {spec!r} is not allowed; "
                                   "allowed: a table { column = …, stat = …, window = [from, "
                                   "to], label = … }")
-        _check_keys(spec, {**OUTCOME_KEYS, "window": None}, where, key + ".")
+        reject_unknown_keys(spec, {**OUTCOME_KEYS, "window": None}, where, key + ".")
         if "column" not in spec:
             raise ExperimentError(f"{where}: key '{key}.column' is missing; allowed: "
                                   f"{OUTCOME_KEYS['column'].allowed()}")
