@@ -20,6 +20,7 @@ from solidarity_sim import calibration as c
 from solidarity_sim.cli import main
 from solidarity_sim.commands import calibrate as command
 from solidarity_sim.experiment import ExperimentError
+from solidarity_sim.scenario import load_scenario
 from solidarity_sim.validation import calibration_checks
 
 BUNDLED = Path(__file__).resolve().parents[1] / "experiments" / "calibration.toml"
@@ -86,6 +87,17 @@ def test_the_bundled_calibration_is_valid_and_found():
         # a Latin hypercube: one point in each of the 50 equal slices of every prior
         slices = np.floor((values - factor.low) / (factor.high - factor.low) * 50)
         assert sorted(slices.astype(int)) == list(range(50))
+
+
+def test_the_defaults_are_the_documented_calibrations_choice():
+    """docs/calibration.md documents one run; the defaults must be the values it chose."""
+    manifest = json.loads((BUNDLED.parents[1] / "docs" / "calibration" / "manifest.json")
+                          .read_text())
+    chosen = manifest["recommended"]
+    assert set(chosen) == set(c.load_calibration(BUNDLED).parameters)
+    for scenario in c.SCENARIOS:
+        for path, value in chosen.items():
+            assert load_scenario(scenario).get(path) == value, (scenario, path)
 
 
 def test_checks_carry_fixed_horizons_and_values_to_both_scenarios(tiny):
