@@ -2,8 +2,8 @@
 
 Plot functions take the calibration's tables (``points``: one row per design point with its
 parameters, mean statistics and ``accepted``; ``targets``: one row per statistic with its band;
-``priors``: one row per parameter with its prior range and current default, e.g. the region
-table) and an optional ``ax``, and return the ``ax``; they never import the model.
+``priors``: one row per parameter with its prior range and the default in force, e.g. the
+region table) and an optional ``ax``, and return the ``ax``; they never import the model.
 """
 
 from __future__ import annotations
@@ -23,11 +23,9 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 from matplotlib.ticker import MaxNLocator, PercentFormatter  # noqa: E402
 
+from .plots import axes_or_new  # noqa: E402
+
 ACCEPTED, REJECTED, TARGET, DEFAULT, CHOSEN = "#d95f02", "#b8b8b8", "#9fd8a8", "#222222", "#1f4e9c"
-
-
-def _axes(ax: Axes | None) -> Axes:
-    return ax if ax is not None else plt.figure().add_subplot()
 
 
 def _percent(target: pd.Series) -> bool:
@@ -65,11 +63,11 @@ def statistic_panel(points: pd.DataFrame, target: pd.Series, defaults: pd.DataFr
     Args:
         points: The design points (mean statistics and ``accepted``).
         target: The statistic's row of the targets table.
-        defaults: The current defaults' row (their mean statistics), drawn dashed.
+        defaults: The row of the defaults in force when it ran (their mean statistics), dashed.
         chosen: The recommended values' row (their verified means), drawn solid.
         ax: Where to draw.
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     name = target["statistic"]
     low, high = display_range(points[name], target)
     shown = points[points[name].between(low, high)]
@@ -82,7 +80,7 @@ def statistic_panel(points: pd.DataFrame, target: pd.Series, defaults: pd.DataFr
             label=[f"rejected points ({len(points) - n_accepted})",
                    f"accepted points ({n_accepted})"])
     for row, style, label in ((defaults, dict(color=DEFAULT, ls="--"),
-                               "current defaults (mean of their runs)"),
+                               "defaults when run (mean of their runs)"),
                               (chosen, dict(color=CHOSEN, ls="-"),
                                "recommended values (verified mean)")):
         if row is not None and not math.isnan(row[name].iloc[0]):
@@ -125,7 +123,7 @@ def targets_figure(points: pd.DataFrame, targets: pd.DataFrame,
 
 def scatter_panel(points: pd.DataFrame, x: str, y: str, ax: Axes | None = None) -> Axes:
     """Points by two columns: rejected in grey, accepted in colour on top."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     for accepted, colour, size in ((False, REJECTED, 5), (True, ACCEPTED, 14)):
         chosen = points[points["accepted"] == accepted]
         ax.scatter(chosen[x], chosen[y], s=size, color=colour, lw=0,
@@ -150,14 +148,14 @@ def pair_panel(points: pd.DataFrame, x: pd.Series, y: pd.Series,
         y0, y1 = box[f"{y['parameter']}.low"], box[f"{y['parameter']}.high"]
         ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ls="--", lw=0.8,
                                color="0.35", label=f"box sampled by wave {box['wave']:.0f}"))
-    ax.plot(x["default"], y["default"], "*", color=DEFAULT, ms=9, label="current defaults")
+    ax.plot(x["default"], y["default"], "*", color=DEFAULT, ms=9, label="defaults when run")
     ax.set(xlim=(x["prior_min"], x["prior_max"]), ylim=(y["prior_min"], y["prior_max"]))
     return ax
 
 
 def marginal_panel(points: pd.DataFrame, prior: pd.Series, ax: Axes | None = None) -> Axes:
     """Histogram of the accepted points over a parameter's (uniform) prior; dashed: default."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     ax.hist(points.loc[points["accepted"], prior["parameter"]], bins=10,
             range=(prior["prior_min"], prior["prior_max"]), color=ACCEPTED)
     ax.axvline(prior["default"], color=DEFAULT, ls="--", lw=1)
@@ -167,7 +165,7 @@ def marginal_panel(points: pd.DataFrame, prior: pd.Series, ax: Axes | None = Non
 
 def correlation_panel(points: pd.DataFrame, x: str, y: str, ax: Axes | None = None) -> Axes:
     """The Spearman correlation of two parameters over the accepted points, as text."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     rho = points.loc[points["accepted"], [x, y]].corr(method="spearman").iloc[0, 1]
     ax.text(0.5, 0.5, "ρ = n/a" if math.isnan(rho) else f"ρ = {rho:+.2f}", ha="center",
             va="center", transform=ax.transAxes,
@@ -206,7 +204,7 @@ def pairs_figure(points: pd.DataFrame, priors: pd.DataFrame,
         fig.legend(*axes[1, 0].get_legend_handles_labels(), loc="outside lower center", ncol=4)
     fig.suptitle(f"Accepted region: {int(points['accepted'].sum())} of {len(points)} design "
                  "points\n(below the diagonal: pairs of parameters over their priors; on it: "
-                 "accepted points, dashed: current default; above: Spearman ρ of the accepted "
+                 "accepted points, dashed: default when run; above: Spearman ρ of the accepted "
                  "points)", fontsize="medium")
     return fig
 
@@ -214,7 +212,7 @@ def pairs_figure(points: pd.DataFrame, priors: pd.DataFrame,
 def response_panel(points: pd.DataFrame, prior: pd.Series, target: pd.Series,
                    ax: Axes | None = None) -> Axes:
     """One statistic against one parameter over the design points, with the target band."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     ax.axhspan(target["low"], target["high"], color=TARGET, alpha=0.6, label="target band")
     scatter_panel(points, prior["parameter"], target["statistic"], ax)
     ax.set(xlim=(prior["prior_min"], prior["prior_max"]),

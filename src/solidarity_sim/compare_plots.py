@@ -14,7 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
-from .plots import _axes, shade_crises
+from .plots import axes_or_new, shade_crises
 
 PALETTE = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3",
            "#8c8c8c", "#ccb974", "#64b5cd")
@@ -40,7 +40,7 @@ def trajectory(bands: pd.DataFrame, ax: Axes | None = None, *, title: str = "",
             the weeks of a crisis are shaded.
         first: Position of the first scenario in ``bands`` among all scenarios (its colour).
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     if crisis is not None:
         shade_crises(crisis, ax)
     for position, (name, group) in enumerate(bands.groupby("scenario", sort=False), first):
@@ -86,7 +86,7 @@ def differences(summary: pd.DataFrame, outcome: str, ax: Axes | None = None) -> 
         outcome: The outcome to draw.
         ax: Axes to draw on (a new figure if None).
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     rows = summary[summary["outcome"] == outcome].reset_index(drop=True)
     reference, others = rows.iloc[0], rows.iloc[1:]
     y = np.arange(len(others))[::-1]

@@ -18,7 +18,8 @@ from matplotlib.ticker import MaxNLocator  # noqa: E402
 from .crises import ACTIVE as CRISIS_ACTIVE  # noqa: E402
 
 
-def _axes(ax: Axes | None) -> Axes:
+def axes_or_new(ax: Axes | None) -> Axes:
+    """``ax``, or the axes of a new figure when it is None (every plot function's ``ax``)."""
     return ax if ax is not None else plt.figure().add_subplot()
 
 
@@ -33,7 +34,7 @@ def shade_crises(ts: pd.DataFrame, ax: Axes) -> Axes:
 
 def volunteering(ts: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Volunteer share and 12-month retention, in percent."""
-    ax = shade_crises(ts, _axes(ax))
+    ax = shade_crises(ts, axes_or_new(ax))
     ax.plot(ts["week"], 100 * ts["volunteer_share"], label="volunteer share of citizens")
     ax.plot(ts["week"], 100 * ts["retention_12m"], label="12-month retention of volunteers")
     ax.set(title="Volunteering", xlabel="week", ylabel="percent", ylim=(0, 100))
@@ -43,7 +44,7 @@ def volunteering(ts: pd.DataFrame, ax: Axes | None = None) -> Axes:
 
 def need(ts: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Need met by the state, by CSOs, and unmet, stacked."""
-    ax = shade_crises(ts, _axes(ax))
+    ax = shade_crises(ts, axes_or_new(ax))
     ax.stackplot(ts["week"], ts["need_met_state"], ts["need_met_csos"], ts["unmet_need"],
                  labels=["met by welfare", "met by CSOs", "unmet"],
                  colors=["#4c72b0", "#55a868", "#c44e52"], alpha=0.85)
@@ -58,7 +59,7 @@ def need(ts: pd.DataFrame, ax: Axes | None = None) -> Axes:
 
 def organisations(ts: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Active CSOs, formal and informal."""
-    ax = shade_crises(ts, _axes(ax))
+    ax = shade_crises(ts, axes_or_new(ax))
     ax.plot(ts["week"], ts["csos_formal"], label="formal associations")
     ax.plot(ts["week"], ts["csos_informal"], label="informal groups")
     ax.plot(ts["week"], ts["csos_active"], color="k", lw=1, ls="--", label="all active CSOs")
@@ -71,7 +72,7 @@ def organisations(ts: pd.DataFrame, ax: Axes | None = None) -> Axes:
 
 def recognition(ts: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Mean recognition (with its spread) and the Gini of CSO capacity."""
-    ax = shade_crises(ts, _axes(ax))
+    ax = shade_crises(ts, axes_or_new(ax))
     mean, sd = ts["recognition_mean"], ts["recognition_sd"]
     ax.plot(ts["week"], mean, label="mean recognition (±1 sd)")
     ax.fill_between(ts["week"], (mean - sd).clip(lower=0), mean + sd, alpha=0.25)

@@ -17,6 +17,8 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import PercentFormatter  # noqa: E402
 
+from .plots import axes_or_new  # noqa: E402
+
 MIN_AT_RISK = 20
 """Curves stop where fewer spells than this are still at risk (the tail is too noisy to show)."""
 
@@ -42,7 +44,7 @@ def survival(curves: pd.DataFrame, groups: pd.DataFrame | None = None, ax: Axes 
     Returns:
         The axes.
     """
-    ax = ax if ax is not None else plt.figure().add_subplot()
+    ax = axes_or_new(ax)
     factor = curves["factor"].iloc[0]
     medians = {} if groups is None else dict(zip(groups["group"], groups["median_weeks"],
                                                  strict=True))

@@ -20,6 +20,7 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import PercentFormatter  # noqa: E402
 
+from .plots import axes_or_new  # noqa: E402
 from .retention import kaplan_meier  # noqa: E402
 from .validation import (  # noqa: E402
     GROUP_AGE,
@@ -39,10 +40,6 @@ from .validation import (  # noqa: E402
 PASS, FAIL, TARGET = "#2a7f3f", "#c0392b", "#9fd8a8"
 
 
-def _axes(ax: Axes | None) -> Axes:
-    return ax if ax is not None else plt.figure().add_subplot()
-
-
 def _percent(fmt: str) -> bool:
     return fmt.endswith("%")
 
@@ -51,7 +48,7 @@ def _percent(fmt: str) -> bool:
 
 def check_panel(row: pd.Series, ax: Axes | None = None) -> Axes:
     """One check: its target band (green) and the model's mean with its 95 % interval."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     low, high = float(row["value"] if math.isnan(row["ci_low"]) else row["ci_low"]), float(
         row["value"] if math.isnan(row["ci_high"]) else row["ci_high"])
     band = Band(row["target_low"], row["target_high"])
@@ -100,7 +97,7 @@ def factor_effects(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     level; the check passes when it excludes zero on the expected side (``+`` or ``−``).
     """
     rows = table[table["reference"].notna()].iloc[::-1]
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     scale = 100.0 / rows["reference"].abs().replace(0.0, np.nan)
     mid = rows["value"] * scale
     lo, hi = rows["ci_low"] * scale, rows["ci_high"] * scale
@@ -145,7 +142,7 @@ def _replications(weekly: pd.DataFrame, column: str, ax: Axes, label: str) -> No
 
 def volunteer_share(weekly: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Baseline share of citizens volunteering, each replication and the mean, with the target."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     _band_over_time(ax, SHARE_TARGET, YEAR, f"target {SHARE_TARGET.describe(True)}")
     _replications(weekly, "volunteer_share", ax, "mean of replications")
     ax.set(title="Baseline: formal volunteering", xlabel="week",
@@ -157,7 +154,7 @@ def volunteer_share(weekly: pd.DataFrame, ax: Axes | None = None) -> Axes:
 
 def retention(weekly: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Baseline 12-month retention, each replication and the mean, with the target."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     _band_over_time(ax, RETENTION_TARGET, YEAR,
                     f"target {RETENTION_TARGET.describe(True)}")
     _replications(weekly, "retention_12m", ax, "mean of replications")
@@ -170,7 +167,7 @@ def retention(weekly: pd.DataFrame, ax: Axes | None = None) -> Axes:
 
 def surge(weekly: pd.DataFrame, onset: int, ax: Axes | None = None) -> Axes:
     """Pandemic: excess volunteers over the pre-onset level, as a share of each run's peak."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     window = weekly["week"].between(onset - SURGE_BASELINE, onset + 1.5 * YEAR)
     ax.axvspan(PEAK_TARGET.low, PEAK_TARGET.high, color=TARGET, alpha=0.4,
                label=f"peak target: within {PEAK_TARGET.high:g} weeks")
@@ -200,7 +197,7 @@ def group_survival(csos: pd.DataFrame, horizon: int, ax: Axes | None = None) -> 
     A group's life ends when it dissolves; one still active at the end (``horizon``) is
     censored. Becoming a formal association does not end it.
     """
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     groups = csos[csos["origin"] == "emerged"]
     if groups.empty:
         ax.text(0.5, 0.5, "no informal group was founded", ha="center", transform=ax.transAxes)
