@@ -103,15 +103,23 @@ class MesaContagion(mesa.Model):
     """What both Mesa versions share: the rule's constants, the weekly pass, the share.
 
     Args:
+        adjacency: Symmetric CSR matrix of ones (citizen x citizen).
+        volunteer: Initial volunteers.
         seed: Seed of the model's random streams.
         rule: The contagion rule.
     """
 
-    def __init__(self, seed: int, rule: ContagionRule):
+    def __init__(self, adjacency: sp.csr_array, volunteer: np.ndarray, seed: int,
+                 rule: ContagionRule):
         super().__init__(rng=seed)
         self.join_base = rule.join_base
         self.join_contagion = rule.join_contagion
         self.quit_prob = rule.quit_prob
+        self.populate(adjacency, volunteer)
+
+    def populate(self, adjacency: sp.csr_array, volunteer: np.ndarray) -> None:
+        """Create one agent per citizen and wire their neighbours (each version its own way)."""
+        raise NotImplementedError
 
     def step(self) -> None:
         """Activate every citizen once, in a fresh random order."""
@@ -161,18 +169,10 @@ class ListCitizen(Volunteering, mesa.Agent):
 
 
 class MesaListContagion(MesaContagion):
-    """The rule with one Mesa agent per citizen, neighbours as Python lists built once.
+    """The rule with one Mesa agent per citizen, neighbours as Python lists built once."""
 
-    Args:
-        adjacency: Symmetric CSR matrix of ones (citizen x citizen).
-        volunteer: Initial volunteers.
-        seed: Seed of the model's random streams.
-        rule: The contagion rule.
-    """
-
-    def __init__(self, adjacency: sp.csr_array, volunteer: np.ndarray, seed: int,
-                 rule: ContagionRule):
-        super().__init__(seed, rule)
+    def populate(self, adjacency: sp.csr_array, volunteer: np.ndarray) -> None:
+        """One ``ListCitizen`` per citizen, each holding the list of its neighbour agents."""
         citizens = [ListCitizen(self, v) for v in volunteer.tolist()]
         indptr, indices = adjacency.indptr.tolist(), adjacency.indices.tolist()
         for i, citizen in enumerate(citizens):
@@ -212,18 +212,10 @@ def citizen_graph(adjacency: sp.csr_array) -> nx.Graph:
 
 
 class MesaNetworkContagion(MesaContagion):
-    """The rule the way Mesa's examples do it: a ``discrete_space.Network`` of cells.
+    """The rule the way Mesa's examples do it: a ``discrete_space.Network`` of cells."""
 
-    Args:
-        adjacency: Symmetric CSR matrix of ones (citizen x citizen).
-        volunteer: Initial volunteers.
-        seed: Seed of the model's random streams.
-        rule: The contagion rule.
-    """
-
-    def __init__(self, adjacency: sp.csr_array, volunteer: np.ndarray, seed: int,
-                 rule: ContagionRule):
-        super().__init__(seed, rule)
+    def populate(self, adjacency: sp.csr_array, volunteer: np.ndarray) -> None:
+        """A ``Network`` from the networkx graph and one ``NetworkCitizen`` on each cell."""
         self.grid = Network(citizen_graph(adjacency), capacity=1, random=self.random,
                             **NO_LAYOUT)
         NetworkCitizen.create_agents(self, volunteer.size, volunteer.tolist(),

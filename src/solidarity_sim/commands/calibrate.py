@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import CommandError
-from .common import whole_number
+from .common import run_progress, whole_number
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -72,34 +71,19 @@ def handle(args: argparse.Namespace) -> int:
     """Run the calibration, print the acceptance and the region, write tables and figures."""
     out = _check_arguments(args)
 
-    from tqdm import tqdm
-
     from .. import calibration as c
 
     cal = c.load_calibration(args.experiment or c.bundled_calibration())
     cal = cal.resized(args.samples, args.replications)
-
-    def bar(what: str):
-        progress = tqdm(unit="run", desc=what, delay=2, disable=None, leave=False,
-                        file=sys.stderr)
-
-        def update(done: int, total: int) -> None:
-            progress.total = total
-            progress.update(done - progress.n)
-
-        return progress, update
-
-    progress, update = bar("calibration")
-    with progress:
-        result = c.calibrate(cal, workers=args.workers, progress=update)
+    with run_progress("calibration") as progress:
+        result = c.calibrate(cal, workers=args.workers, progress=progress)
     print(headline(result))
     selection = None
     if args.verify and not result.accepted.empty:
-        progress, update = bar("verification")
-        with progress:
+        with run_progress("verification") as progress:
             selection = c.select(cal, result.candidates(args.candidates),
                                  replications=args.verify, workers=args.workers,
-                                 progress=update)
+                                 progress=progress)
     body = report(result, selection)
     print(body)
     files = write(result, selection, f"{headline(result)}\n{body}", out)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from ..scenario import parse_assignment
 
@@ -43,3 +45,21 @@ def overrides(args: argparse.Namespace) -> dict:
     if args.weeks is not None:
         changes["weeks"] = args.weeks
     return changes
+
+
+@contextmanager
+def run_progress(what: str | None = None) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar of runs on stderr (after 2 s, only on a terminal).
+
+    Yields:
+        The ``progress(done, total)`` callback that validation and calibration call.
+    """
+    from tqdm import tqdm
+
+    with tqdm(unit="run", desc=what, delay=2, disable=None, leave=False,
+              file=sys.stderr) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        yield progress

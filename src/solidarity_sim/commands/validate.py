@@ -6,11 +6,10 @@ Exit status 0 when every check passes, 1 when one fails, 2 on bad arguments.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from . import CommandError
-from .common import seed
+from .common import run_progress, seed
 
 GROUPS = ("calibration", "factors", "limits")
 """The groups of checks (``validation.GROUPS``, repeated so that ``--help`` stays fast)."""
@@ -64,17 +63,11 @@ def handle(args: argparse.Namespace) -> int:
     """Run the checks, print the table, write it with figures; 1 if any check fails."""
     out = _check_arguments(args)
 
-    from tqdm import tqdm
-
     from .. import validation
 
     groups = args.only or GROUPS
     checks = [c for c in validation.default_checks(args.citizens) if c.group in groups]
-    with tqdm(unit="run", delay=2, disable=None, leave=False, file=sys.stderr) as bar:
-        def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
-
+    with run_progress() as progress:
         report = validation.validate(checks, replications=args.replications, seed=args.seed,
                                      workers=args.workers, progress=progress)
     files = write(report, out)
