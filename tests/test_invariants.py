@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 import solidarity_sim as ss
 from solidarity_sim.parameters import FACTORS, FUNDING_POLICIES
+from solidarity_sim.records import mean_sd
 
 level = st.floats(0.0, 1.0)
 crisis = st.fixed_dictionaries({
@@ -59,6 +60,12 @@ def test_invariants_hold_for_any_valid_parameters(changes, seed):
         previous_volunteers = volunteers
         assert model.n_present == residents + int((model.pop.newcomer & model.pop.present).sum())
         assert not (model.pop.volunteer & ~model.pop.present).any()
+        # counts kept up to date as spells start and end agree with a recount
+        pop = model.pop
+        assert (model.cso_table.members == np.bincount(
+            pop.cso[pop.volunteer], minlength=len(model.cso_table))).all()
+        assert (model.volunteer_neighbours
+                == model.net.neighbour_sum(pop.volunteer.astype(np.float64))).all()
         # money: CSO budgets change by income - spending - what dissolved CSOs held
         budget = model.cso_table.budget.sum()
         expected = previous_budget + f["cso_income"] - f["cso_spend"] \
@@ -79,3 +86,10 @@ def test_invariants_hold_for_any_valid_parameters(changes, seed):
     assert (ts["unmet_need_minority"] <= ts["need_minority"] + 1e-6).all()
     assert (ts["unmet_need"] >= -1e-6).all()
     assert (ts["citizens"] >= residents).all()
+
+
+@given(st.lists(st.floats(-1e6, 1e6), max_size=300))
+def test_mean_sd_is_numpy_mean_and_std_exactly(values):
+    x = np.array(values, dtype=np.float64)
+    expected = (float(x.mean()), float(x.std())) if x.size else (0.0, 0.0)
+    assert mean_sd(x) == expected

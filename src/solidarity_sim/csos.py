@@ -29,7 +29,8 @@ _FIELDS = {
     "factors": np.float64, "recognition": np.float64, "legitimacy": np.float64,
     "budget": np.float64, "scale": np.int64, "home": np.int64, "formal": bool, "active": bool,
     "emerged": bool,
-    "founded": np.int64, "dissolved": np.int64, "formalised": np.int64, "volunteers": np.int64,
+    "founded": np.int64, "dissolved": np.int64, "formalised": np.int64, "members": np.int64,
+    "volunteers": np.int64,
     "capacity": np.float64, "demand": np.float64, "served": np.float64, "load": np.float64,
     "spend": np.float64, "grant": np.float64, "grant_until": np.int64, "income": np.float64,
     "served_total": np.float64, "income_total": np.float64, "peak_volunteers": np.int64,
@@ -50,7 +51,8 @@ class CSOTable:
         emerged: Founded as an informal group during the run.
         active: Not dissolved.
         founded, dissolved, formalised: Week stamps (``NEVER`` if not).
-        volunteers: Current number of volunteers.
+        members: Current number of volunteers, kept up to date as spells start and end.
+        volunteers: Number of volunteers at this week's CSO update (``members`` then).
         capacity, demand, served, load: This week's service figures (need units, load ratio).
         spend: Money spent this week on staff and goods, in €.
         grant, grant_until: Weekly project grant and the week it ends.

@@ -81,7 +81,7 @@ class SolidarityModel(mesa.Model):
         self.crisis = CrisisWeek(0.0, 0.0, 0.0, False)
         self.has_arrivals = bool(pop.newcomer.any())
         self.n_present = int(pop.present.sum())
-        self.present_neighbours = self.net.neighbour_sum(pop.present.astype(np.float64))
+        self.present_neighbours = proc.present_neighbours(self)
         self.state = State(self, self.p["state"])
         self.cso_table = CSOTable()
         self._citizen_views: list[Citizen | None] = [None] * pop.size
@@ -91,7 +91,7 @@ class SolidarityModel(mesa.Model):
         self.coverage = self.state.coverage(0, pop.newcomer)
         self.payments = np.zeros(len(self.cso_table))
         self.neighbour_share = np.zeros(pop.size)
-        self.volunteer_neighbours = np.zeros(pop.size, dtype=np.int64)
+        self.volunteer_neighbours = np.zeros(pop.size)
         self._seed_volunteers()
 
         self.spells = SpellLog()

@@ -147,4 +147,7 @@ def build_network(nbhd: np.ndarray, group: np.ndarray, n_neighbourhoods: int,
     adjacency = sp.csr_array((np.ones(rows.size, dtype=np.float64), (rows, cols)), shape=(n, n))
     adjacency.sum_duplicates()
     adjacency.data[:] = 1.0
+    if adjacency.nnz < np.iinfo(np.int32).max:  # half the memory of int64 indices
+        adjacency.indices = adjacency.indices.astype(np.int32)
+        adjacency.indptr = adjacency.indptr.astype(np.int32)
     return SocialNetwork(adjacency, graph)

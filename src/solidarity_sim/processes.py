@@ -12,7 +12,7 @@ pairs of the CSOs' catchments (:class:`~solidarity_sim.catchments.Catchments`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -67,6 +67,11 @@ def happens(u: np.ndarray, hazard: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 # 1. Crises ---------------------------------------------------------------------------------
 
+def present_neighbours(m: SolidarityModel) -> np.ndarray:
+    """Each citizen's present neighbours, at least 1: the denominator of the neighbour share."""
+    return np.maximum(m.net.neighbour_sum(m.pop.present.astype(np.float64)), 1.0)
+
+
 def apply_crises(m: SolidarityModel, t: int) -> None:
     """Update arrivals, need and availability from the crisis schedule."""
     pop = m.pop
@@ -75,7 +80,7 @@ def apply_crises(m: SolidarityModel, t: int) -> None:
         arrived = int(pop.present.sum())
         if arrived != m.n_present:
             m.n_present = arrived
-            m.present_neighbours = m.net.neighbour_sum(pop.present.astype(np.float64))
+            m.present_neighbours = present_neighbours(m)
     m.crisis = m.crises.week(t)
     if m.crises.crises:
         pop.need = m.crises.need(t, pop.base_need)
@@ -96,12 +101,12 @@ def state_acts(m: SolidarityModel, t: int) -> None:
 def spread_awareness(m: SolidarityModel, t: int) -> None:
     """Awareness grows from volunteering neighbours, CSO outreach, crises and campaigns; decays."""
     pop, csos, a = m.pop, m.cso_table, m.p["awareness"]
-    m.neighbour_share = m.volunteer_neighbours / np.maximum(m.present_neighbours, 1.0)
+    m.neighbour_share = m.volunteer_neighbours / m.present_neighbours
     # factor 07 (awareness practice) and 04 (recognition): outreach in the catchment
     outreach_j = (m.p["effects"]["awareness_outreach"] * csos.factor("awareness")
                   * (0.5 + csos.recognition) * csos.active)
-    outreach_k = -np.expm1(-m.pairs.nbhd_sum(outreach_j))
-    drive = (a["media"] + a["neighbours"] * m.neighbour_share + a["outreach"] * outreach_k[pop.nbhd]
+    outreach_k = a["outreach"] * -np.expm1(-m.pairs.nbhd_sum(outreach_j))
+    drive = (a["media"] + a["neighbours"] * m.neighbour_share + outreach_k[pop.nbhd]
              + a["crisis"] * m.crisis.salience + m.state.campaign_input(t))
     aw = pop.awareness
     aw += ((1.0 - aw) * _exp_hazard(drive) - a["decay"] * aw) * pop.present
@@ -110,22 +115,27 @@ def spread_awareness(m: SolidarityModel, t: int) -> None:
 
 # 4. Recruitment -----------------------------------------------------------------------------
 
+def appeal(m: SolidarityModel) -> np.ndarray:
+    """How strongly each CSO draws recruits and demand: recognition attracts (factor 04)."""
+    csos = m.cso_table
+    return (1.0 + m.p["effects"]["recognition_attraction"] * csos.recognition) * csos.active
+
+
 def attractiveness(m: SolidarityModel) -> np.ndarray:
     """Attractiveness of each CSO to recruits of each group (CSOs x 2).
 
-    Recognition attracts (factor 04); a non-pluralist CSO reaches fewer minority members
-    (factor 03, exclusive solidarity). Service splits demand by the first column only.
+    :func:`appeal`, less for minority members where a CSO is not pluralist (factor 03,
+    exclusive solidarity).
     """
-    csos, e = m.cso_table, m.p["effects"]
-    base = (1.0 + e["recognition_attraction"] * csos.recognition) * csos.active
-    return base[:, None] * inclusion(m)
+    return appeal(m)[:, None] * inclusion(m)
 
 
 def inclusion(m: SolidarityModel) -> np.ndarray:
     """Share of each group's members a CSO reaches (CSOs x 2): exclusive CSOs miss minorities."""
     csos, e = m.cso_table, m.p["effects"]
-    minority = 1.0 - e["pluralism_reach"] * (1.0 - csos.factor("pluralism"))
-    return np.column_stack((np.ones(len(csos)), minority))
+    reach = np.ones((len(csos), 2))
+    reach[:, 1] = 1.0 - e["pluralism_reach"] * (1.0 - csos.factor("pluralism"))
+    return reach
 
 
 def uptake(m: SolidarityModel) -> np.ndarray:
@@ -146,7 +156,8 @@ def start_spells(m: SolidarityModel, who: np.ndarray, cso: np.ndarray, t: int) -
     pop.spell_start[who] = t
     pop.meaning[who] = pop.disposition[who]  # then adapts to the CSO's meaning practice
     pop.join_salience[who] = m.crisis.salience
-    np.add.at(m.volunteer_neighbours, m.net.neighbours_of(who), 1)
+    np.add.at(m.cso_table.members, cso, 1)
+    np.add.at(m.volunteer_neighbours, m.net.neighbours_of(who), 1.0)
     m.flows["joins"] += who.size
 
 
@@ -156,13 +167,14 @@ def recruit(m: SolidarityModel, t: int) -> None:
     u_join = m.draw("recruitment", pop.size)
     weights = m.pairs.of(attractiveness(m))
     best = m.pairs.cell_max(weights)
-    recent = (t - pop.last_served) <= BENEFICIARY_MEMORY
-    # factor 01: beneficiaries involved in decisions become volunteers (Trussell Trust, RIO)
-    beneficiary_boost = 1.0 + e["democracy_recruitment"] * pop.provider_democracy * recent
     hazard = (v["join_rate"] * pop.availability * pop.disposition * pop.awareness
               * (1.0 + v["contagion"] * m.neighbour_share) * (1.0 - pop.fatigue)
-              * (1.0 + v["crisis_motivation"] * m.crisis.salience)
-              * beneficiary_boost * best[m.cell])
+              * (1.0 + v["crisis_motivation"] * m.crisis.salience))
+    # factor 01: beneficiaries involved in decisions become volunteers (Trussell Trust, RIO);
+    # the boost is 1 for everyone not served in the last BENEFICIARY_MEMORY weeks
+    recent = np.flatnonzero(pop.last_served >= t - BENEFICIARY_MEMORY)
+    hazard[recent] *= 1.0 + e["democracy_recruitment"] * pop.provider_democracy[recent]
+    hazard *= best[m.cell]
     hazard *= pop.present & ~pop.volunteer
     joins, u_pick = happens(u_join, hazard)
     if joins.size:
@@ -180,8 +192,26 @@ def volunteer_capacity(m: SolidarityModel) -> np.ndarray:
     return np.bincount(pop.cso[vols], weights=effort, minlength=len(m.cso_table))
 
 
-def need_after_welfare(m: SolidarityModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Need left after welfare per citizen, and need before and after welfare per cell.
+class WelfareGap(NamedTuple):
+    """The need that welfare leaves this week (see :func:`need_after_welfare`).
+
+    Attributes:
+        remaining: Need left after welfare, per citizen.
+        need_cell: Need before welfare, per cell.
+        remaining_cell: Need left after welfare, per cell.
+        needy: The citizens with need left (only they can be served).
+        needy_cell: Their cells.
+    """
+
+    remaining: np.ndarray
+    need_cell: np.ndarray
+    remaining_cell: np.ndarray
+    needy: np.ndarray
+    needy_cell: np.ndarray
+
+
+def need_after_welfare(m: SolidarityModel) -> WelfareGap:
+    """The need left after welfare, per citizen and per cell.
 
     Need, coverage and who is present change only in crises, austerity and arrivals, so the
     result is kept until one of them changes (the arrays are replaced, not edited, then).
@@ -192,9 +222,10 @@ def need_after_welfare(m: SolidarityModel) -> tuple[np.ndarray, np.ndarray, np.n
             or cached[2] != m.n_present):
         need_here = pop.need * pop.present
         remaining = need_here * (1.0 - m.coverage)
-        cached = (pop.need, m.coverage, m.n_present, (
+        needy = np.flatnonzero(remaining > 0)
+        cached = (pop.need, m.coverage, m.n_present, WelfareGap(
             remaining, np.bincount(m.cell, weights=need_here, minlength=m.n_cells),
-            np.bincount(m.cell, weights=remaining, minlength=m.n_cells)))
+            np.bincount(m.cell, weights=remaining, minlength=m.n_cells), needy, m.cell[needy]))
         m._need_after_welfare = cached
     return cached[3]
 
@@ -208,11 +239,12 @@ def serve(m: SolidarityModel, t: int) -> None:
     overhead = application_capacity(csos, t, fp, m.state.policy)
     csos.capacity = (volunteer_capacity(m) + staff) * overhead * csos.active
 
-    remaining, need_cell, by_cell = need_after_welfare(m)
+    gap = need_after_welfare(m)
+    need_cell, by_cell = gap.need_cell, gap.remaining_cell
     pairs, n = m.pairs, len(csos)
     # each cell's need goes to the CSOs serving it, in proportion to their attractiveness:
     # recognition draws demand (factor 04); exclusive CSOs serve fewer minority members (03)
-    weights = pairs.of(attractiveness(m)[:, [0, 0]])
+    weights = appeal(m)[pairs.cso]
     total = pairs.cell_sum(weights)[pairs.cell]
     share = np.divide(weights, total, out=np.zeros(len(pairs)), where=total > 0) * pairs.of(
         inclusion(m) * uptake(m)[:, None])
@@ -238,12 +270,14 @@ def serve(m: SolidarityModel, t: int) -> None:
                          0.0)
     met_cell = pairs.cell_sum(served)
     share_met = np.divide(met_cell, by_cell, out=np.zeros(m.n_cells), where=by_cell > 0)
-    pop.served = share_met[m.cell] * remaining
+    served_needy = share_met[gap.needy_cell] * gap.remaining[gap.needy]
+    pop.served = np.zeros(pop.size)
+    pop.served[gap.needy] = served_needy
     provider_dem = np.divide(pairs.cell_sum(csos.factor("democracy")[pairs.cso] * served),
                              met_cell, out=np.zeros(m.n_cells), where=met_cell > 0)
-    got = pop.served > 0
-    np.putmask(pop.last_served, got, t)
-    np.copyto(pop.provider_democracy, provider_dem[m.cell], where=got)
+    got = served_needy > 0
+    pop.last_served[gap.needy[got]] = t
+    pop.provider_democracy[gap.needy[got]] = provider_dem[gap.needy_cell[got]]
 
     f = m.flows  # cells alternate majority, minority
     f["need_total"] = float(need_cell.sum())
@@ -251,7 +285,7 @@ def serve(m: SolidarityModel, t: int) -> None:
     f["need_met_csos"] = float(met_cell.sum())
     f["need_minority"] = float(need_cell[1::2].sum())
     f["unmet_need_minority"] = float((by_cell - met_cell)[1::2].sum())
-    f["beneficiaries"] = int(got.sum())
+    f["beneficiaries"] = int(np.count_nonzero(got))
 
 
 # 6. Volunteer wellbeing and retention ---------------------------------------------------------
@@ -292,11 +326,12 @@ def wellbeing_and_retention(m: SolidarityModel, t: int) -> None:
     j = pop.cso[vols]
     before = pop.fatigue[vols]
     pop.fatigue *= 1.0 - v["fatigue_recovery"]  # former volunteers rest
+    # per-CSO terms first, then one look-up per volunteer
     # factor 06: good management of scale shields volunteers from overload
-    overload = v["fatigue_gain"] * csos.load[j] * (
-        1.0 - e["scalability_relief"] * effective_scalability(m)[j])
+    overload = (v["fatigue_gain"] * csos.load * (
+        1.0 - e["scalability_relief"] * effective_scalability(m)))[j]
     # factor 08: wellbeing care and training speed recovery (Debt Aid Companion)
-    care = 1.0 + e["meaning_recovery"] * csos.factor("meaning")[j] + (
+    care = (1.0 + e["meaning_recovery"] * csos.factor("meaning"))[j] + (
         v["training_recovery"] * pop.trained[vols])
     fatigue = np.clip(before * (1.0 - v["fatigue_recovery"] * care) + overload, 0.0, 1.0)
     pop.fatigue[vols] = fatigue
@@ -306,11 +341,11 @@ def wellbeing_and_retention(m: SolidarityModel, t: int) -> None:
 
     # factor 01: voice lowers the fatigue -> quit hazard; factor 08: meaning lowers the rest
     h_burn = v["burnout_rate"] * fatigue ** 2 * (
-        1.0 - e["democracy_retention"] * csos.factor("democracy")[j])
+        1.0 - e["democracy_retention"] * csos.factor("democracy"))[j]
     tenure = t - pop.spell_start[vols]
     h_other = (v["quit_rate"] * (1.0 - e["meaning_retention"] * meaning)
                * (1.0 + v["availability_quit"] * (1.0 - pop.availability[vols]))
-               * (1.0 + v["idle_quit"] * np.maximum(0.0, 1.0 - csos.load[j]))
+               * (1.0 + v["idle_quit"] * np.maximum(0.0, 1.0 - csos.load))[j]
                # the crisis motivation that brought a volunteer in fades with the crisis
                * (1.0 + v["episodic_quit"] * np.maximum(
                    0.0, pop.join_salience[vols] - m.crisis.salience))
@@ -327,8 +362,10 @@ def wellbeing_and_retention(m: SolidarityModel, t: int) -> None:
 def end_spells(m: SolidarityModel, who: np.ndarray, reasons: np.ndarray | int, t: int) -> None:
     """Volunteers stop in week ``t``; their spells are logged with their reasons (codes)."""
     pop = m.pop
-    m.spells.close(who, pop.cso[who], pop.spell_start[who], t, reasons)
-    np.subtract.at(m.volunteer_neighbours, m.net.neighbours_of(who), 1)
+    cso = pop.cso[who]
+    m.spells.close(who, cso, pop.spell_start[who], t, reasons)
+    np.subtract.at(m.cso_table.members, cso, 1)
+    np.subtract.at(m.volunteer_neighbours, m.net.neighbours_of(who), 1.0)
     pop.volunteer[who] = False
     pop.cso[who] = -1
     m.flows["quits"] += who.size
@@ -339,9 +376,9 @@ def end_spells(m: SolidarityModel, who: np.ndarray, reasons: np.ndarray | int, t
 
 def cso_dynamics(m: SolidarityModel, t: int) -> None:
     """Legitimacy, recognition, money, scale and dissolution of every CSO."""
-    csos, c, e, pop = m.cso_table, m.p["csos"], m.p["effects"], m.pop
+    csos, c, e = m.cso_table, m.p["csos"], m.p["effects"]
     u_scale = m.draw_per_cso("scale")
-    csos.volunteers = np.bincount(pop.cso[pop.volunteer], minlength=len(csos))
+    csos.volunteers = csos.members.copy()
     csos.peak_volunteers = np.maximum(csos.peak_volunteers, csos.volunteers)
     # factors 02 and 05: impact becomes legitimacy only when reported and demonstrated
     impact = np.divide(csos.served, csos.demand, out=np.zeros(len(csos)),
@@ -374,7 +411,7 @@ def cso_dynamics(m: SolidarityModel, t: int) -> None:
         u_scale < e["scalability_growth"] * managed * csos.recognition)
     shrink = csos.active & (csos.scale > 1) & (csos.load < IDLE) & (
         u_scale > 1.0 - c["shrink_rate"] * (1.0 - managed))
-    csos.scale = np.clip(csos.scale + grow - shrink, 1, m.n_neighbourhoods)
+    csos.scale = np.minimum(np.maximum(csos.scale + grow - shrink, 1), m.n_neighbourhoods)
 
     gone = np.flatnonzero(csos.active & (csos.volunteers == 0)
                           & (csos.budget < c["dissolve_budget"]))
@@ -385,31 +422,41 @@ def cso_dynamics(m: SolidarityModel, t: int) -> None:
 
 def dissolve(m: SolidarityModel, rows: np.ndarray, t: int) -> None:
     """CSOs stop in week ``t``; the money they still hold leaves the CSO sector (booked)."""
+    if rows.size == 0:
+        return
     csos = m.cso_table
     csos.active[rows] = False
     csos.dissolved[rows] = t
     m.flows["csos_dissolved"] += rows.size
     m.flows["cso_money_at_dissolution"] += float(csos.budget[rows].sum())
     csos.budget[rows] = 0.0
-    if rows.size:
-        m.update_reach()
+    m.update_reach()
 
 
 # 8. Informal groups: emergence, folding and institutionalisation ---------------------------------
 
 def emergence(m: SolidarityModel, t: int) -> None:
     """Informal groups fold or formalise; in a crisis, needy neighbourhoods found new ones."""
-    pop, csos, em = m.pop, m.cso_table, m.p["emergence"]
     u_found = m.draw("emergence", m.n_neighbourhoods)
     u_formal = m.draw_per_cso("emergence")
     u_fold = m.draw_per_cso("folding")
-    if not em["enabled"]:
+    if not m.p["emergence"]["enabled"]:
         return
     fold_groups(m, t, u_fold)
-    informal = csos.active & ~csos.formal
+    informal = m.cso_table.active & ~m.cso_table.formal
+    formalise_groups(m, t, u_formal, informal)
+    if m.crisis.active:
+        found_groups(m, t, u_found, informal)
+
+
+def formalise_groups(m: SolidarityModel, t: int, u: np.ndarray, informal: np.ndarray) -> None:
+    """Informal groups old and large enough may become formal associations (practice lifts)."""
+    csos, em = m.cso_table, m.p["emergence"]
     eligible = informal & (t - csos.founded >= em["institutionalise_after"]) & (
         csos.volunteers >= em["institutionalise_members"])
-    formalise = np.flatnonzero(eligible & (u_formal < em["institutionalise_rate"]))
+    formalise = np.flatnonzero(eligible & (u < em["institutionalise_rate"]))
+    if formalise.size == 0:
+        return
     for name, lift in FORMALISATION_LIFT.items():
         col = csos.factors[formalise, F[name]]
         csos.factors[formalise, F[name]] = np.minimum(1.0, col + lift)
@@ -417,11 +464,16 @@ def emergence(m: SolidarityModel, t: int) -> None:
     csos.formalised[formalise] = t
     m.flows["csos_formalised"] = formalise.size
 
-    if not m.crisis.active:
-        return
+
+def found_groups(m: SolidarityModel, t: int, u: np.ndarray, informal: np.ndarray) -> None:
+    """Needy neighbourhoods without an informal group may found one (in a crisis).
+
+    ``informal`` marks the groups that were informal before this week's formalisations.
+    """
+    pop, csos, em = m.pop, m.cso_table, m.p["emergence"]
     k_n = m.n_neighbourhoods
     residents = np.bincount(pop.nbhd, weights=pop.present, minlength=k_n)
-    unmet = np.bincount(pop.nbhd, weights=need_after_welfare(m)[0] - pop.served,
+    unmet = np.bincount(pop.nbhd, weights=need_after_welfare(m).remaining - pop.served,
                         minlength=k_n)
     aware = np.bincount(pop.nbhd, weights=pop.awareness * pop.present, minlength=k_n)
     per_capita = np.divide(unmet, residents, out=np.zeros(k_n), where=residents > 0)
@@ -429,7 +481,7 @@ def emergence(m: SolidarityModel, t: int) -> None:
     has_group = np.zeros(k_n, bool)
     has_group[csos.home[informal]] = True
     p_found = em["rate"] * m.crisis.salience * mean_aware
-    found = np.flatnonzero((per_capita > em["unmet_threshold"]) & ~has_group & (u_found < p_found))
+    found = np.flatnonzero((per_capita > em["unmet_threshold"]) & ~has_group & (u < p_found))
     for k in found:
         found_group(m, int(k), t)
 
@@ -444,6 +496,8 @@ def fold_groups(m: SolidarityModel, t: int, u: np.ndarray) -> None:
     """
     csos = m.cso_table
     informal = csos.active & ~csos.formal
+    if not informal.any():
+        return
     hazard = m.p["emergence"]["fold_rate"] * (1.0 - effective_scalability(m))
     folded = np.flatnonzero(informal & (u < _exp_hazard(hazard)))
     if folded.size == 0:
