@@ -109,7 +109,14 @@ def spread_awareness(m: SolidarityModel, t: int) -> None:
     drive = (a["media"] + a["neighbours"] * m.neighbour_share + outreach_k[pop.nbhd]
              + a["crisis"] * m.crisis.salience + m.state.campaign_input(t))
     aw = pop.awareness
-    aw += ((1.0 - aw) * _exp_hazard(drive) - a["decay"] * aw) * pop.present
+    # change = (1 - aw) * (1 - exp(-drive)) - decay * aw, for present citizens; computed in
+    # place as (aw - 1) * expm1(-drive), which is the same number
+    change = np.expm1(-drive, out=drive)
+    change *= aw - 1.0
+    change -= a["decay"] * aw
+    if m.n_present < pop.size:
+        change *= pop.present
+    aw += change
     np.clip(aw, 0.0, 1.0, out=aw)
 
 
@@ -276,8 +283,9 @@ def serve(m: SolidarityModel, t: int) -> None:
     provider_dem = np.divide(pairs.cell_sum(csos.factor("democracy")[pairs.cso] * served),
                              met_cell, out=np.zeros(m.n_cells), where=met_cell > 0)
     got = served_needy > 0
-    pop.last_served[gap.needy[got]] = t
-    pop.provider_democracy[gap.needy[got]] = provider_dem[gap.needy_cell[got]]
+    beneficiaries = gap.needy[got]
+    pop.last_served[beneficiaries] = t
+    pop.provider_democracy[beneficiaries] = provider_dem[gap.needy_cell[got]]
 
     f = m.flows  # cells alternate majority, minority
     f["need_total"] = float(need_cell.sum())
@@ -285,7 +293,7 @@ def serve(m: SolidarityModel, t: int) -> None:
     f["need_met_csos"] = float(met_cell.sum())
     f["need_minority"] = float(need_cell[1::2].sum())
     f["unmet_need_minority"] = float((by_cell - met_cell)[1::2].sum())
-    f["beneficiaries"] = int(np.count_nonzero(got))
+    f["beneficiaries"] = beneficiaries.size
 
 
 # 6. Volunteer wellbeing and retention ---------------------------------------------------------
@@ -296,25 +304,32 @@ def effective_scalability(m: SolidarityModel) -> np.ndarray:
     return s + (1.0 - s) * m.state.network_strength
 
 
-def train(m: SolidarityModel, t: int, vols: np.ndarray) -> None:
+def train(m: SolidarityModel, t: int, vols: np.ndarray, j: np.ndarray) -> None:
     """CSOs with meaning practice train volunteers (DAC); the state's programme trains more.
 
     One uniform per citizen decides both: below the CSO's chance, the CSO trains; in the next
     slice of the unit interval (as wide as the programme's chance), the state's programme does.
+
+    Args:
+        m: The model.
+        t: The week.
+        vols: The volunteers.
+        j: Their CSOs.
     """
     pop = m.pop
     u = m.draw("training", pop.size)[vols]
-    p_cso = m.p["volunteering"]["training_rate"] * m.cso_table.factor("meaning")[pop.cso[vols]]
-    untrained = ~pop.trained[vols]
+    p_cso = (m.p["volunteering"]["training_rate"] * m.cso_table.factor("meaning"))[j]
+    trains = u < p_cso
     budget = m.state.training_budget(t, m.n_present)
-    n_untrained = int(untrained.sum())
-    cost = m.p["state"]["levers"]["training_cost"]
-    p_state = min(1.0, budget / (cost * n_untrained)) if budget > 0 and n_untrained else 0.0
-    by_cso = u < p_cso
-    by_state = untrained & ~by_cso & (u < p_cso + p_state)
-    pop.trained[vols] |= by_cso | by_state
-    if p_state > 0:
-        m.state.record_training(cost * int(by_state.sum()))
+    untrained = ~pop.trained[vols]
+    n_untrained = int(np.count_nonzero(untrained))
+    if budget > 0 and n_untrained:
+        cost = m.p["state"]["levers"]["training_cost"]
+        p_state = min(1.0, budget / (cost * n_untrained))
+        by_state = untrained & ~trains & (u < p_cso + p_state)
+        trains |= by_state
+        m.state.record_training(cost * int(np.count_nonzero(by_state)))
+    pop.trained[vols] |= trains
 
 
 def wellbeing_and_retention(m: SolidarityModel, t: int) -> None:
@@ -322,8 +337,8 @@ def wellbeing_and_retention(m: SolidarityModel, t: int) -> None:
     pop, csos, v, e = m.pop, m.cso_table, m.p["volunteering"], m.p["effects"]
     u_quit = m.draw("retention", pop.size)
     vols = np.flatnonzero(pop.volunteer)
-    train(m, t, vols)
     j = pop.cso[vols]
+    train(m, t, vols, j)
     before = pop.fatigue[vols]
     pop.fatigue *= 1.0 - v["fatigue_recovery"]  # former volunteers rest
     # per-CSO terms first, then one look-up per volunteer
