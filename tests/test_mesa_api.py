@@ -52,9 +52,13 @@ def test_model_accepts_dotted_keyword_overrides():
 
 def test_mesa_batch_run_builds_the_model_from_keyword_arguments():
     params = {**SMALL, "weeks": 10, "csos.factors.meaning": [0.2, 0.8]}
-    if mesa.__version__.startswith("3.3"):
-        params["rng"] = [1]
-    rows = mesa.batch_run(ss.SolidarityModel, parameters=params, iterations=1, max_steps=50,
-                          number_processes=1, display_progress=False)
+    # Mesa 3.5 takes the seeds as batch_run(rng=...) and deprecates iterations; 3.3 takes them
+    # as a model parameter
+    if tuple(int(v) for v in mesa.__version__.split(".")[:2]) >= (3, 5):
+        seeds = {"rng": [1]}
+    else:
+        params["rng"], seeds = [1], {"iterations": 1}
+    rows = mesa.batch_run(ss.SolidarityModel, parameters=params, max_steps=50,
+                          number_processes=1, display_progress=False, **seeds)
     assert {r["csos.factors.meaning"] for r in rows} == {0.2, 0.8}
     assert all(r["week"] == 9 for r in rows)
