@@ -116,14 +116,17 @@ def build_network(nbhd: np.ndarray, group: np.ndarray, n_neighbourhoods: int,
         The network.
     """
     n = nbhd.size
+    # citizen ids as 32-bit integers while they fit: half the memory of 64-bit tie arrays
+    # (SciPy widens the CSR row pointers itself if the ties outgrow them)
+    index = np.int32 if n <= np.iinfo(np.int32).max else np.int64
     graph, nb_ptr, nb_idx = _grid_arrays(n_neighbourhoods)
     block = nbhd.astype(np.int64) * 2 + group
-    members = np.argsort(block, kind="stable")
+    members = np.argsort(block, kind="stable").astype(index)
     block_size = np.bincount(block, minlength=2 * n_neighbourhoods)
     block_start = np.concatenate(([0], np.cumsum(block_size)[:-1]))
 
     stubs = rng.poisson(mean_degree / 2.0, size=n)
-    src = np.repeat(np.arange(n, dtype=np.int64), stubs)
+    src = np.repeat(np.arange(n, dtype=index), stubs)
     m = src.size
     u_local, u_adj, u_group, u_pick = rng.random((4, m))
     k = nbhd[src].astype(np.int64)
@@ -147,7 +150,4 @@ def build_network(nbhd: np.ndarray, group: np.ndarray, n_neighbourhoods: int,
     adjacency = sp.csr_array((np.ones(rows.size, dtype=np.float64), (rows, cols)), shape=(n, n))
     adjacency.sum_duplicates()
     adjacency.data[:] = 1.0
-    if adjacency.nnz < np.iinfo(np.int32).max:  # half the memory of int64 indices
-        adjacency.indices = adjacency.indices.astype(np.int32)
-        adjacency.indptr = adjacency.indptr.astype(np.int32)
     return SocialNetwork(adjacency, graph)
