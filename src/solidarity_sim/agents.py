@@ -116,7 +116,7 @@ class CSO(mesa.Agent):
     capacity = property(lambda self: float(self._get("capacity")),
                         doc="Need units it can serve per week.")
     volunteers = property(lambda self: int(self._get("volunteers")),
-                          doc="Current volunteers.")
+                          doc="Volunteers at this week's CSO update.")
     formal = property(lambda self: bool(self._get("formal")), doc="A formal association.")
     active = property(lambda self: bool(self._get("active")), doc="Not dissolved.")
     home = property(lambda self: int(self._get("home")), doc="Home neighbourhood.")
