@@ -61,7 +61,7 @@ from end_to_end import (
     resident_bytes,
 )
 
-from solidarity_sim.model import SolidarityModel, forget
+from solidarity_sim.model.solidarity_model import SolidarityModel, forget
 
 SEED = 0
 SCENARIO = "baseline"

@@ -40,10 +40,10 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from solidarity_sim.executors import LocalExecutor, SerialExecutor
-from solidarity_sim.experiment import load_experiment
-from solidarity_sim.model import SolidarityModel
-from solidarity_sim.sweep import load_table, make_tasks, run_sweep, simulate
+from solidarity_sim.batch.executors import LocalExecutor, SerialExecutor
+from solidarity_sim.batch.experiment import load_experiment
+from solidarity_sim.batch.sweep import load_table, make_tasks, run_sweep, simulate
+from solidarity_sim.model.solidarity_model import SolidarityModel
 
 EXPERIMENT = """
 name = "bench"

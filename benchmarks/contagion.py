@@ -31,7 +31,7 @@ import scipy.sparse as sp
 from mesa.discrete_space import Cell, FixedAgent, Network
 from scipy.optimize import brentq
 
-from solidarity_sim.model import forget
+from solidarity_sim.model.solidarity_model import forget
 
 
 @dataclass(frozen=True)

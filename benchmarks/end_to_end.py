@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psutil
 
-from solidarity_sim.results import run
+from solidarity_sim.results.run_result import run
 
 CITIZENS_PER_NEIGHBOURHOOD = 500
 """City-sized runs keep neighbourhoods at this size (the baseline: 20 for 10,000 citizens)."""

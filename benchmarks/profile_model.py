@@ -22,7 +22,7 @@ from pathlib import Path
 
 from end_to_end import city
 
-from solidarity_sim.model import SolidarityModel
+from solidarity_sim.model.solidarity_model import SolidarityModel
 
 TOP = 12
 """Functions listed by their own time."""

@@ -4,7 +4,7 @@ import numpy as np
 from conftest import small_run
 
 import solidarity_sim as ss
-from solidarity_sim.validation import fixed_hazards, two_state_chain
+from solidarity_sim.analysis.validation import fixed_hazards, two_state_chain
 
 
 def run_fixed(join, quit_):

@@ -23,8 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from solidarity_sim.agents import Role
-from solidarity_sim.app import (
+from solidarity_sim.app.page import (
     CLASSROOM_CRISES,
     FUNDING_CUT,
     SCENARIO_OWN,
@@ -33,7 +32,7 @@ from solidarity_sim.app import (
     initial_kwargs,
     model_params,
 )
-from solidarity_sim.app_components import (
+from solidarity_sim.app.views import (
     ROLE_COLOURS,
     TownPicture,
     crisis_weeks,
@@ -42,9 +41,10 @@ from solidarity_sim.app_components import (
     organisations_chart,
     volunteering_chart,
 )
-from solidarity_sim.model import SolidarityModel
-from solidarity_sim.network import neighbourhood_grid
-from solidarity_sim.scenario import Scenario, ScenarioError
+from solidarity_sim.model.agents import Role
+from solidarity_sim.model.network import neighbourhood_grid
+from solidarity_sim.model.scenario import Scenario, ScenarioError
+from solidarity_sim.model.solidarity_model import SolidarityModel
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts" / "app"
@@ -219,7 +219,7 @@ def _render_page():
     import ipyvuetify as v
     import solara
 
-    from solidarity_sim.app import Page
+    from solidarity_sim.app.page import Page
 
     _, rc = solara.render(solara.AppLayout(children=[Page()]), handle_error=False)
 

@@ -18,7 +18,7 @@ from contagion import (  # noqa: E402
 )
 from end_to_end import RunMeasure, city, measure_run_in_child  # noqa: E402
 
-from solidarity_sim.model import SolidarityModel  # noqa: E402
+from solidarity_sim.model.solidarity_model import SolidarityModel  # noqa: E402
 
 FAST_RULE = ContagionRule(join_base=0.05, join_contagion=0.5, quit_prob=0.2)
 """High rates: the share settles within a few weeks."""

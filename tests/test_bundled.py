@@ -3,7 +3,7 @@
 import pytest
 
 import solidarity_sim as ss
-from solidarity_sim.scenario import bundled_scenarios
+from solidarity_sim.model.scenario import bundled_scenarios
 
 
 def test_the_required_scenarios_are_bundled():

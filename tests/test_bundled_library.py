@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import small_run
 
-from solidarity_sim.scenario import bundled_scenarios, load_scenario
+from solidarity_sim.model.scenario import bundled_scenarios, load_scenario
 
 SOURCES = ("000_82c768be944e36dc.txt", "001_ab38143493a3f91a.txt", "002_cbdafae341ea2c43.txt")
 LIBRARY = ("great-recession", "refugee-reception", "pandemic-vallecas", "sse-support",

@@ -16,12 +16,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from solidarity_sim import calibration as c
+from solidarity_sim.analysis import calibration as c
+from solidarity_sim.analysis.validation import calibration_checks
+from solidarity_sim.batch.experiment import ExperimentError
+from solidarity_sim.cli import calibrate as command
 from solidarity_sim.cli import main
-from solidarity_sim.commands import calibrate as command
-from solidarity_sim.experiment import ExperimentError
-from solidarity_sim.scenario import load_scenario
-from solidarity_sim.validation import calibration_checks
+from solidarity_sim.model.scenario import load_scenario
 
 BUNDLED = Path(__file__).resolve().parents[1] / "experiments" / "calibration.toml"
 PARAMETERS = ["volunteering.join_rate", "volunteering.quit_rate", "emergence.fold_rate"]

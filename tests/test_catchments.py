@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from solidarity_sim.catchments import Catchments
+from solidarity_sim.model.catchments import Catchments
 
 K = 4  # neighbourhoods
 

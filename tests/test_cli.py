@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from solidarity_sim.scenario import bundled_scenarios, load_scenario
+from solidarity_sim.model.scenario import bundled_scenarios, load_scenario
 
 EXECUTABLE = Path(sys.executable).parent / "solidarity-sim"
 MODULE = [sys.executable, "-m", "solidarity_sim.cli"]

@@ -14,8 +14,7 @@ import pytest
 from scipy import stats
 
 import solidarity_sim as ss
-from solidarity_sim.cli import main
-from solidarity_sim.comparison import (
+from solidarity_sim.analysis.comparison import (
     OUTCOME_BY_NAME,
     OUTCOMES,
     Comparison,
@@ -30,7 +29,8 @@ from solidarity_sim.comparison import (
     weekly_differences,
     welch_interval,
 )
-from solidarity_sim.report import headline_table, pairs_table, write_report
+from solidarity_sim.cli import main
+from solidarity_sim.viz.report import headline_table, pairs_table, write_report
 
 MODULE = [sys.executable, "-m", "solidarity_sim.cli"]
 SMALL = {"population.citizens": 1500, "population.neighbourhoods": 9}

@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 from test_sweep import SMOKE, fails_at_one_point, results, serial, sweep_cli, wait_for_runs
 
-from solidarity_sim.executors import DaskExecutor, make_executor
-from solidarity_sim.experiment import load_experiment
-from solidarity_sim.sweep import load_table, run_sweep
+from solidarity_sim.batch.executors import DaskExecutor, make_executor
+from solidarity_sim.batch.experiment import load_experiment
+from solidarity_sim.batch.sweep import load_table, run_sweep
 
 __all__ = ["serial"]  # the reference fixture, shared with test_sweep
 

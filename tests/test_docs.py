@@ -3,8 +3,8 @@
 import re
 from pathlib import Path
 
-from solidarity_sim.model import SolidarityModel
-from solidarity_sim.parameters import iter_params, markdown_table
+from solidarity_sim.model.parameters import iter_params, markdown_table
+from solidarity_sim.model.solidarity_model import SolidarityModel
 
 ROOT = Path(__file__).resolve().parents[1]
 ODD = (ROOT / "docs" / "ODD.md").read_text()
@@ -15,7 +15,7 @@ def test_odd_parameter_table_is_generated_from_parameters_py():
                       ODD, re.S)
     assert block, "docs/ODD.md lost its parameter-table markers"
     assert block.group(1).strip() == markdown_table().strip(), (
-        "regenerate the table: python -m solidarity_sim.parameters")
+        "regenerate the table: python -m solidarity_sim.model.parameters")
 
 
 def test_every_parameter_is_in_the_odd():

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from solidarity_sim.batch.experiment import ExperimentError, Outcome, load_experiment
 from solidarity_sim.cli import main
-from solidarity_sim.experiment import ExperimentError, Outcome, load_experiment
 
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
 
@@ -230,7 +230,7 @@ def test_peak_of_an_all_missing_window_is_missing():
 
 
 def test_docs_describe_every_experiment_key_method_and_statistic():
-    from solidarity_sim.experiment import DESIGN_KEYS, METHODS, OUTCOME_KEYS, STATS, TOP_KEYS
+    from solidarity_sim.batch.experiment import DESIGN_KEYS, METHODS, OUTCOME_KEYS, STATS, TOP_KEYS
 
     doc = (EXPERIMENTS.parent / "docs" / "sweeps.md").read_text()
     for key in [*TOP_KEYS, *DESIGN_KEYS, *OUTCOME_KEYS, "window"]:

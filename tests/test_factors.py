@@ -1,7 +1,7 @@
 """Each of the eight SOLIDUS factors moves what it drives (DESIGN §2), seed by seed (paired).
 
-The expected effects, their contexts and statistics are ``solidarity_sim.validation``'s (the same
-table ``solidarity-sim validate`` checks at full size); here on a small town, three seeds.
+The expected effects, their contexts and statistics are ``solidarity_sim.analysis.validation``'s
+(the same table ``solidarity-sim validate`` checks at full size); here on a small town, three seeds.
 """
 
 import functools
@@ -9,8 +9,14 @@ import functools
 import pytest
 
 import solidarity_sim as ss
-from solidarity_sim.csos import F
-from solidarity_sim.validation import CONTEXTS, FACTOR_EFFECTS, OUTCOMES, PERFORMANCE_FUNDING
+from solidarity_sim.analysis.validation import (
+    CONTEXTS,
+    FACTOR_EFFECTS,
+    OUTCOMES,
+    PERFORMANCE_FUNDING,
+)
+from solidarity_sim.model.csos import F
+from solidarity_sim.model.parameters import FACTORS
 
 pytestmark = pytest.mark.xdist_group("factors")  # one worker, so the run cache is shared
 
@@ -51,4 +57,4 @@ def test_performance_funding_rewards_a_csos_legitimacy_and_transparency(factor):
 
 
 def test_every_factor_has_a_direction_test():
-    assert {f for f, _, _, _ in FACTOR_EFFECTS} == set(ss.parameters.FACTORS)
+    assert {f for f, _, _, _ in FACTOR_EFFECTS} == set(FACTORS)

@@ -11,7 +11,7 @@ import math
 import pytest
 from golden.refresh import SETTINGS, figures, path
 
-from solidarity_sim.scenario import bundled_scenarios
+from solidarity_sim.model.scenario import bundled_scenarios
 
 RTOL = 1e-9
 HOW_TO_REFRESH = ("If the change is intended, refresh the reference on purpose with "

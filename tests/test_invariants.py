@@ -5,8 +5,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import solidarity_sim as ss
-from solidarity_sim.parameters import FACTORS, FUNDING_POLICIES
-from solidarity_sim.records import mean_sd
+from solidarity_sim.model.parameters import FACTORS, FUNDING_POLICIES
+from solidarity_sim.model.records import mean_sd
 
 level = st.floats(0.0, 1.0)
 crisis = st.fixed_dictionaries({

@@ -3,9 +3,9 @@
 import numpy as np
 from conftest import small_model, small_run
 
-from solidarity_sim import processes as proc
-from solidarity_sim.crises import intensity_profile
-from solidarity_sim.csos import F
+from solidarity_sim.model import processes as proc
+from solidarity_sim.model.crises import intensity_profile
+from solidarity_sim.model.csos import F
 
 ECON = {"kind": "economic", "onset": 10, "duration": 20, "severity": 0.5, "reach": 0.3,
         "recovery": 5.0}

@@ -5,7 +5,8 @@ import numpy as np
 from conftest import SMALL, small_model
 
 import solidarity_sim as ss
-from solidarity_sim.agents import Role
+from solidarity_sim.model.agents import Role
+from solidarity_sim.model.parameters import FACTORS
 
 
 def test_citizens_are_mesa_agents_viewing_the_arrays():
@@ -30,7 +31,7 @@ def test_volunteers_csos_and_state():
     assert all(v.role is Role.VOLUNTEER and v.cso is not None and v.tenure >= 0 for v in vols)
     assert len(m.csos) == int(m.cso_table.active.sum())
     cso = list(m.csos)[0]
-    assert set(cso.factors) == set(ss.parameters.FACTORS)
+    assert set(cso.factors) == set(FACTORS)
     assert cso.volunteers == sum(1 for v in vols if v.cso is cso)
     assert isinstance(m.state, mesa.Agent) and m.state.policy == "none"
 

@@ -2,7 +2,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from solidarity_sim.network import SocialNetwork, build_network, neighbourhood_grid
+from solidarity_sim.model.network import SocialNetwork, build_network, neighbourhood_grid
 
 
 def make(n=4000, k=16, degree=10.0, local=0.7, homophily=0.8, minority=0.3, seed=3):

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import solidarity_sim as ss
-from solidarity_sim.retention import pool, retention_curves, spells_started_in_run
-from solidarity_sim.retention_plots import retention_figure, survival
-from solidarity_sim.validation import fixed_hazards
+from solidarity_sim.analysis.retention import pool, retention_curves, spells_started_in_run
+from solidarity_sim.analysis.validation import fixed_hazards
+from solidarity_sim.viz.retention_plots import retention_figure, survival
 
 QUIT = 0.02
 

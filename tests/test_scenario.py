@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from solidarity_sim.parameters import CRISIS_SCHEMA, FACTORS, SCHEMA, defaults, iter_params
-from solidarity_sim.scenario import (
+from solidarity_sim.model.parameters import CRISIS_SCHEMA, FACTORS, SCHEMA, defaults, iter_params
+from solidarity_sim.model.scenario import (
     Scenario,
     ScenarioError,
     bundled_scenarios,

@@ -11,9 +11,9 @@ import jsonschema
 import pytest
 
 from solidarity_sim.cli import main
-from solidarity_sim.parameters import CRISIS_SCHEMA, iter_params
-from solidarity_sim.scenario import ScenarioError, bundled_scenarios, load_scenario
-from solidarity_sim.schema import REQUIRED, scenario_schema
+from solidarity_sim.model.parameters import CRISIS_SCHEMA, iter_params
+from solidarity_sim.model.scenario import ScenarioError, bundled_scenarios, load_scenario
+from solidarity_sim.model.schema import REQUIRED, scenario_schema
 
 MODULE = [sys.executable, "-m", "solidarity_sim.cli"]
 HEAD = 'name = "t"\ndescription = "a test"\nsources = ["test"]\n'

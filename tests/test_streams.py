@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from solidarity_sim.streams import STREAM_NAMES, Streams
+from solidarity_sim.model.streams import STREAM_NAMES, Streams
 
 
 def test_same_seed_same_numbers_per_stream():

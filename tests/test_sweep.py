@@ -16,11 +16,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from solidarity_sim.executors import LocalExecutor, SerialExecutor
-from solidarity_sim.experiment import ExperimentError, load_experiment
-from solidarity_sim.model import SolidarityModel, forget
-from solidarity_sim.sensitivity import analyse
-from solidarity_sim.sweep import load_manifest, load_table, run_sweep, simulate
+from solidarity_sim.analysis.sensitivity import analyse
+from solidarity_sim.batch.executors import LocalExecutor, SerialExecutor
+from solidarity_sim.batch.experiment import ExperimentError, load_experiment
+from solidarity_sim.batch.sweep import load_manifest, load_table, run_sweep, simulate
+from solidarity_sim.model.solidarity_model import SolidarityModel, forget
 
 SMOKE = Path(__file__).resolve().parents[1] / "experiments" / "smoke.toml"
 CLI = [sys.executable, "-m", "solidarity_sim.cli"]

@@ -14,9 +14,10 @@ import pytest
 from scipy import stats
 
 import solidarity_sim as ss
-from solidarity_sim import validation as v
+from solidarity_sim.analysis import validation as v
 from solidarity_sim.cli import main
-from solidarity_sim.commands import validate as validate_command
+from solidarity_sim.cli import validate as validate_command
+from solidarity_sim.model.parameters import FACTORS
 
 CITIZENS = 1500
 TABLE_COLUMNS = ["group", "check", "target", "target_low", "target_high", "value", "ci_low",
@@ -39,7 +40,7 @@ def test_every_check_is_defined_once_and_every_factor_is_checked():
     assert [c.group for c in checks] == sorted((c.group for c in checks), key=v.GROUPS.index)
     assert len({c.name for c in checks}) == len(checks)
     assert {c.name.split(" → ")[0] for c in checks if c.group == "factors"} == set(
-        ss.parameters.FACTORS)
+        FACTORS)
     plan = v.plan(checks)
     assert {"baseline", "pandemic"} <= plan.keys()
     # the two factor levels share the seed of each replication and differ in one parameter

@@ -12,10 +12,11 @@ starts fast.
 
 from importlib import import_module
 
-from .scenario import Scenario, ScenarioError, bundled_scenarios, load_scenario
+from .model.scenario import Scenario, ScenarioError, bundled_scenarios, load_scenario
 
-_LAZY = {"SolidarityModel": ".model", "RunResult": ".results", "run": ".results",
-         "compare": ".comparison"}
+_LAZY = {"SolidarityModel": ".model.solidarity_model", "RunResult": ".results.run_result",
+         "run": ".results.run_result",
+         "compare": ".analysis.comparison"}
 
 __all__ = [
     "RunResult",

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import solidarity_sim as ss
-from solidarity_sim.scenario import bundled_scenarios
+from solidarity_sim.model.scenario import bundled_scenarios
 
 HERE = Path(__file__).resolve().parent
 SETTINGS = {"seed": 7, "weeks": 104,

@@ -1,0 +1,1 @@
+"""What the runs say: comparisons, sensitivity indices, validation, calibration and retention."""

@@ -1,0 +1,671 @@
+"""Pattern checks: does the model reproduce the facts and the mechanisms it was built on?
+
+Three groups of checks, each run over replications (seeds derived from one seed by
+:class:`numpy.random.SeedSequence`):
+
+* **calibration**: the empirical targets of DESIGN §6 on the default scenarios (formal
+  volunteering share and annual retention in ``baseline``; the surge, its decay and the survival
+  of new informal groups in ``pandemic``);
+* **factors**: each of the eight factors moves what it drives (DESIGN §2): paired runs with the
+  factor's mean level at 0.2 and at 0.8, with common random numbers;
+* **limits**: analytic limits (the two-state chain; no CSOs; full welfare coverage).
+
+Every check reduces each replication to one number (a :class:`Statistic` of a run, or the paired
+difference of two runs), takes the mean and its 95 % t-interval over replications, and **passes
+when the whole interval lies inside the target band** (for a factor, when it excludes zero on the
+expected side). ``docs/validation.md`` gives each check's definition and source.
+
+Example:
+    >>> report = validate(default_checks(), replications=20)  # doctest: +SKIP
+    >>> report.table[["check", "target", "value", "ci_low", "ci_high", "passed"]]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..batch.executors import default_workers
+from ..model.parameters import FACTORS, SCHEMA
+from .comparison import replication_seeds, t_interval
+
+YEAR = 52
+CONFIDENCE = 0.95
+GROUPS = ("calibration", "factors", "limits")
+LOW, HIGH = 0.2, 0.8
+"""Factor levels of the paired factor runs."""
+FACTOR_WEEKS = 208
+"""Horizon of the factor runs: four years, outcomes averaged or summed over years 2–4."""
+SURGE_BASELINE = 13
+"""Weeks before onset whose mean number of volunteers is the pre-crisis level."""
+SURGE_SEARCH = 52
+"""The surge's peak is looked for in the year after onset."""
+SURGE_DECAY = 13
+"""Weeks after the peak at which the remaining excess is measured (about three months)."""
+GROUP_AGE = 104
+"""Age, in weeks, at which new informal groups' survival is measured (two years)."""
+
+
+# -- statistics of a run ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Mean:
+    """Mean of a weekly column over weeks ``start`` and later (missing weeks skipped)."""
+
+    column: str
+    start: int = YEAR
+
+    def __call__(self, result) -> float:
+        """Evaluate on a run result."""
+        ts = result.timeseries
+        return float(ts.loc[ts["week"] >= self.start, self.column].mean())
+
+
+@dataclass(frozen=True)
+class Total:
+    """Sum of a weekly column over weeks ``start`` and later."""
+
+    column: str
+    start: int = YEAR
+
+    def __call__(self, result) -> float:
+        """Evaluate on a run result."""
+        ts = result.timeseries
+        return float(ts.loc[ts["week"] >= self.start, self.column].sum())
+
+
+@dataclass(frozen=True)
+class Largest:
+    """Largest absolute weekly value of a column over the whole run."""
+
+    column: str
+
+    def __call__(self, result) -> float:
+        """Evaluate on a run result."""
+        return float(result.timeseries[self.column].abs().max())
+
+
+def crisis_onset(result, kind: str = "pandemic") -> int:
+    """Onset week of the run's first crisis of ``kind``."""
+    for crisis in result.manifest["parameters"]["crises"]:
+        if crisis["kind"] == kind:
+            return int(crisis["onset"])
+    raise ValueError(f"the run has no {kind} crisis")
+
+
+def excess_volunteers(ts: pd.DataFrame, onset: int) -> pd.Series:
+    """Volunteers above the pre-onset level (mean of the 13 weeks before onset), by week."""
+    before = ts.loc[ts["week"].between(onset - SURGE_BASELINE, onset - 1), "volunteers"]
+    return pd.Series((ts["volunteers"] - before.mean()).to_numpy(), index=ts["week"])
+
+
+def peak(excess: pd.Series, onset: int) -> tuple[int, float]:
+    """Week and size of the largest excess in the year after onset."""
+    window = excess.loc[onset:onset + SURGE_SEARCH - 1]
+    return int(window.idxmax()), float(window.max())
+
+
+def surge_peak(result) -> tuple[int, float]:
+    """Week and size of the peak excess of volunteers in the year after the pandemic's onset."""
+    onset = crisis_onset(result)
+    return peak(excess_volunteers(result.timeseries, onset), onset)
+
+
+@dataclass(frozen=True)
+class SurgePeakWeeks:
+    """Weeks from the pandemic's onset to the peak excess of volunteers."""
+
+    def __call__(self, result) -> float:
+        """Evaluate on a run result."""
+        return float(surge_peak(result)[0] - crisis_onset(result))
+
+
+@dataclass(frozen=True)
+class SurgeRemaining:
+    """Excess volunteers ``after`` weeks past the peak, as a share of the peak excess."""
+
+    after: int = SURGE_DECAY
+
+    def __call__(self, result) -> float:
+        """Evaluate on a run result (NaN if the run ends first or there is no surge)."""
+        week, peak = surge_peak(result)
+        excess = excess_volunteers(result.timeseries, crisis_onset(result))
+        if peak <= 0 or week + self.after not in excess.index:
+            return math.nan
+        return float(excess.loc[week + self.after] / peak)
+
+
+def group_survival(csos: pd.DataFrame, horizon: int, age: int = GROUP_AGE) -> float:
+    """Share of informal groups founded during a run still active ``age`` weeks after founding.
+
+    Only groups founded early enough to reach that age before the run ends count. A group that
+    became a formal association counts as active: it still exists. NaN if no group qualifies.
+    """
+    groups = csos[(csos["origin"] == "emerged") & (csos["founded"] + age <= horizon - 1)]
+    if groups.empty:
+        return math.nan
+    alive = groups["dissolved"].isna() | (groups["dissolved"] > groups["founded"] + age)
+    return float(alive.mean())
+
+
+@dataclass(frozen=True)
+class GroupSurvival:
+    """Share of new informal groups still active two years after founding."""
+
+    age: int = GROUP_AGE
+
+    def __call__(self, result) -> float:
+        """Evaluate on a run result."""
+        return group_survival(result.csos, int(result.manifest["weeks"]), self.age)
+
+
+Statistic = Callable[[Any], float]
+
+
+# -- checks --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Arm:
+    """One model configuration that a check runs in every replication.
+
+    Attributes:
+        label: Unique name; arms with the same label are run once and shared.
+        scenario: Bundled scenario name.
+        overrides: Dotted-path parameter overrides.
+        keep: Keep the whole results of its runs (for the figures).
+        runs: Runs per replication of the validation, for statistics that vary much from run
+            to run (a pandemic founds only a few informal groups); run ``k`` uses seed ``k``.
+    """
+
+    label: str
+    scenario: str
+    overrides: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    keep: bool = False
+    runs: int = 1
+
+
+@dataclass(frozen=True)
+class Band:
+    """The region a check's interval must lie in; ``closed=False`` excludes the ends."""
+
+    low: float = -math.inf
+    high: float = math.inf
+    closed: bool = True
+
+    def contains(self, low: float, high: float) -> bool:
+        """Whether the interval ``[low, high]`` lies inside the band."""
+        if math.isnan(low) or math.isnan(high):
+            return False
+        if self.closed:
+            return self.low <= low and high <= self.high
+        return self.low < low and high < self.high
+
+    def describe(self, percent: bool = False) -> str:
+        """The band in words, e.g. ``17%–30%``, ``> 0``, ``≤ 50%``, ``0–16``."""
+        def num(x: float) -> str:
+            return f"{100 * x:g}%" if percent else f"{x:g}"
+
+        if math.isinf(self.low) and math.isinf(self.high):
+            return "any"
+        if math.isinf(self.low):
+            return f"{'≤' if self.closed else '<'} {num(self.high)}"
+        if math.isinf(self.high):
+            return f"{'≥' if self.closed else '>'} {num(self.low)}"
+        if self.low == self.high:
+            return f"= {num(self.low)}"
+        return f"{num(self.low)}–{num(self.high)}"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One pattern check.
+
+    Attributes:
+        group: ``calibration``, ``factors`` or ``limits``.
+        name: The pattern, in words.
+        statistic: Reduces a run to a number.
+        arms: One arm (the check's value is the statistic) or two (the paired difference,
+            second minus first, with the same seed).
+        band: Where the 95 % interval of the mean must lie.
+        fmt: Format of values (a format spec, e.g. ``.1%``).
+        unit: Unit of the value.
+        source: Where the target comes from.
+        target: The band in words, if not :meth:`Band.describe`'s.
+    """
+
+    group: str
+    name: str
+    statistic: Statistic
+    arms: tuple[Arm, ...]
+    band: Band
+    fmt: str = ".3g"
+    unit: str = ""
+    source: str = ""
+    target: str = ""
+
+    def describe_target(self) -> str:
+        """The target band in words."""
+        return self.target or self.band.describe(percent=self.fmt.endswith("%"))
+
+
+CITIZENS_PER_NEIGHBOURHOOD = (SCHEMA["population"]["citizens"].default
+                              / SCHEMA["population"]["neighbourhoods"].default)
+
+
+def _with_citizens(overrides: dict[str, Any], citizens: int | None) -> dict[str, Any]:
+    """Add a population size; neighbourhoods shrink with it unless the arm fixes them."""
+    if citizens is None:
+        return overrides
+    neighbourhoods = max(1, round(citizens / CITIZENS_PER_NEIGHBOURHOOD))
+    return {"population.neighbourhoods": neighbourhoods, **overrides,
+            "population.citizens": citizens}
+
+
+SHARE_TARGET = Band(0.17, 0.30)
+RETENTION_TARGET = Band(0.60, 0.72)
+PEAK_TARGET = Band(0, 16)
+REMAINING_TARGET = Band(0.0, 0.5)
+SURVIVAL_TARGET = Band(0.30, 0.50)
+PANDEMIC_RUNS = 3
+"""Pandemic runs per replication: a run founds about five groups, so survival needs many."""
+
+
+def calibration_checks(citizens: int | None = None) -> list[Check]:
+    """The calibration targets of DESIGN §6, on the bundled scenarios' defaults."""
+    baseline = Arm("baseline", "baseline", _with_citizens({}, citizens), keep=True)
+    pandemic = Arm("pandemic", "pandemic", _with_citizens({}, citizens), keep=True,
+                   runs=PANDEMIC_RUNS)
+    return [
+        Check("calibration", "baseline: share of citizens volunteering formally, years 2–10",
+              Mean("volunteer_share"), (baseline,), SHARE_TARGET, ".1%", "share",
+              "17–19 % EU-28 (EU-SILC 2015, Eurostat ilc_scp19); 25–26 % US (CNCS)"),
+        Check("calibration", "baseline: 12-month volunteer retention, years 2–10",
+              Mean("retention_12m"), (baseline,), RETENTION_TARGET, ".1%", "share",
+              "about two thirds return the next year (US CNCS 2006–07)"),
+        Check("calibration", "pandemic: weeks from onset to the peak of excess volunteers",
+              SurgePeakWeeks(), (pandemic,), PEAK_TARGET, ".1f", "weeks",
+              "UK mutual-aid groups formed and peaked in spring 2020"),
+        Check("calibration", "pandemic: excess volunteers 13 weeks after the peak, share of peak",
+              SurgeRemaining(), (pandemic,), REMAINING_TARGET, ".1%", "share",
+              "UK mutual-aid activity down about 75 % from the March peak by June 2020"),
+        Check("calibration", "pandemic: new informal groups still active 2 years after founding",
+              GroupSurvival(), (pandemic,), SURVIVAL_TARGET, ".1%", "share",
+              "UK mutual-aid groups: about 41 % still active after 25 months (2020–22)"),
+    ]
+
+
+PERFORMANCE_FUNDING = {"state.funding.policy": "performance", "state.funding.budget": 10.0}
+ECONOMIC_CRISIS = {"crises": [{"kind": "economic", "onset": 20, "duration": 150,
+                               "severity": 0.5, "reach": 0.3}]}
+CONTEXTS = {"": {}, "performance funding": PERFORMANCE_FUNDING,
+            "economic crisis": ECONOMIC_CRISIS}
+"""Settings some factor effects need: funding to compete for, or demand to grow into."""
+
+OUTCOMES: dict[str, tuple[Statistic, str, str]] = {
+    "retention": (Mean("retention_12m"), ".3f", "12-month retention (share)"),
+    "recruitment": (Total("joins"), ".0f", "joins in years 2–4"),
+    "burnout quits": (Total("quits_burnout"), ".0f", "burnout quits in years 2–4"),
+    "recognition": (Mean("recognition_mean"), ".3f", "mean CSO recognition (level)"),
+    "funding": (Total("cso_income"), ".0f", "CSO income in years 2–4 (€)"),
+    "minority recruitment": (Mean("minority_volunteer_share"), ".3f",
+                             "share of the minority group volunteering"),
+    "inclusiveness": (Mean("unmet_need_minority"), ".2f",
+                      "unmet need of the minority group (need units/week)"),
+    "scale": (Mean("scale_mean"), ".3f", "mean catchment (neighbourhoods)"),
+    "awareness": (Mean("awareness_mean"), ".3f", "mean citizen awareness (level)"),
+}
+"""What a factor may drive: the statistic of a run, its format and its unit."""
+
+FACTOR_EFFECTS = (
+    # factor, what it drives, expected sign, context
+    ("democracy", "retention", +1, ""),
+    ("democracy", "recruitment", +1, ""),
+    ("democracy", "burnout quits", -1, ""),
+    ("transparency", "recognition", +1, ""),
+    ("transparency", "funding", +1, "performance funding"),
+    ("pluralism", "minority recruitment", +1, ""),
+    ("pluralism", "inclusiveness", -1, ""),
+    ("recognition", "recognition", +1, ""),
+    ("recognition", "recruitment", +1, ""),
+    ("recognition", "scale", +1, "economic crisis"),
+    ("legitimacy", "recognition", +1, ""),
+    ("scalability", "scale", +1, "economic crisis"),
+    ("scalability", "retention", +1, ""),
+    ("awareness", "awareness", +1, ""),
+    ("awareness", "recruitment", +1, ""),
+    ("meaning", "retention", +1, ""),
+    ("meaning", "burnout quits", -1, ""),
+)
+"""Each factor's expected effects (DESIGN §2, SOLIDUS factors 01–08)."""
+
+
+def factor_checks(citizens: int | None = None) -> list[Check]:
+    """Each factor moves what it drives: paired runs at levels 0.2 and 0.8 in ``baseline``."""
+    checks = []
+    for factor, drives, sign, context in FACTOR_EFFECTS:
+        arms = tuple(
+            Arm(f"{factor}={level}" + (f", {context}" if context else ""), "baseline",
+                _with_citizens({"weeks": FACTOR_WEEKS, **CONTEXTS[context],
+                                f"csos.factors.{factor}": level}, citizens))
+            for level in (LOW, HIGH))
+        statistic, fmt, unit = OUTCOMES[drives]
+        band = Band(0.0, math.inf, closed=False) if sign > 0 else Band(-math.inf, 0.0,
+                                                                       closed=False)
+        where = f" ({context})" if context else ""
+        checks.append(Check("factors", f"{factor} → {drives}{where}", statistic, arms, band,
+                            fmt, f"difference in {unit}, level {HIGH} minus {LOW}",
+                            f"DESIGN §2; SOLIDUS factor {FACTORS.index(factor) + 1:02d}"))
+    return checks
+
+CHAIN_CITIZENS = 4000
+CHAIN_WEEKS = 700
+CHAIN_START = 300
+"""The chain runs are averaged from week 300, long after the start from no volunteers."""
+CHAIN_SHARE_TOLERANCE = 0.01
+CHAIN_RETENTION_TOLERANCE = 0.02
+LIMIT_WEEKS = 104
+
+
+def fixed_hazards(join: float, quit: float) -> dict[str, Any]:
+    """Overrides that reduce the model to a two-state chain with fixed weekly hazards.
+
+    Contagion, factor effects, crises, fatigue, emergence and every hazard modifier are off;
+    every citizen is fully disposed, available and aware, in one neighbourhood.
+    """
+    return {
+        **{f"effects.{name}": 0.0 for name in SCHEMA["effects"]},
+        "population.citizens": CHAIN_CITIZENS, "population.neighbourhoods": 1,
+        "weeks": CHAIN_WEEKS,
+        "citizens.disposition_mean": 1.0, "citizens.disposition_spread": 0.0,
+        "citizens.availability_mean": 1.0, "citizens.availability_spread": 0.0,
+        "citizens.awareness_initial": 1.0, "awareness.decay": 0.0,
+        "volunteering.join_rate": join, "volunteering.quit_rate": quit,
+        "volunteering.contagion": 0.0, "volunteering.crisis_motivation": 0.0,
+        "volunteering.idle_quit": 0.0, "volunteering.early_quit": 0.0,
+        "volunteering.burnout_rate": 0.0, "volunteering.fatigue_gain": 0.0,
+        "volunteering.initial_share": 0.0, "emergence.enabled": False,
+    }
+
+
+def two_state_chain(join: float, quit: float) -> tuple[float, float]:
+    """Weekly probabilities ``(a, b)`` of becoming and ceasing to be a volunteer.
+
+    A bystander joins with probability ``1 - exp(-join)`` and, as retention follows recruitment
+    in the weekly schedule, may quit the same week; a volunteer quits with ``1 - exp(-quit)``.
+    """
+    p, q = -math.expm1(-join), -math.expm1(-quit)
+    return p * (1 - q), q
+
+
+def chain_share(join: float, quit: float) -> float:
+    """Stationary share of volunteers of the two-state chain, ``a / (a + b)``."""
+    a, b = two_state_chain(join, quit)
+    return a / (a + b)
+
+
+def chain_retention(join: float, quit: float) -> float:
+    """Stationary 12-month retention: P(volunteer in 52 weeks | volunteer now)."""
+    a, b = two_state_chain(join, quit)
+    return (a + b * (1 - a - b) ** YEAR) / (a + b)
+
+
+def limit_checks(citizens: int | None = None) -> list[Check]:
+    """Analytic limits of the model."""
+    checks = []
+    for join, quit in ((0.01, 0.02), (0.03, 0.01)):
+        arm = Arm(f"chain join={join} quit={quit}", "baseline",
+                  _with_citizens(fixed_hazards(join, quit), citizens))
+        share = chain_share(join, quit)
+        checks.append(Check(
+            "limits", f"fixed hazards {join}/{quit}: long-run volunteer share = {share:.4f}",
+            Mean("volunteer_share", CHAIN_START), (arm,),
+            Band(share - CHAIN_SHARE_TOLERANCE, share + CHAIN_SHARE_TOLERANCE), ".4f",
+            "share", "stationary distribution of the two-state Markov chain",
+            f"{share:.4f} ± {CHAIN_SHARE_TOLERANCE}"))
+        if join < quit:
+            retention = chain_retention(join, quit)
+            checks.append(Check(
+                "limits", f"fixed hazards {join}/{quit}: 12-month retention = {retention:.4f}",
+                Mean("retention_12m", CHAIN_START), (arm,),
+                Band(retention - CHAIN_RETENTION_TOLERANCE,
+                     retention + CHAIN_RETENTION_TOLERANCE), ".4f", "share",
+                "52-step transition probability of the two-state Markov chain",
+                f"{retention:.4f} ± {CHAIN_RETENTION_TOLERANCE}"))
+    short = {"weeks": LIMIT_WEEKS}
+    no_csos = Arm("no CSOs", "baseline", _with_citizens({**short, "csos.density": 0.0}, citizens))
+    welfare = Arm("full welfare", "baseline", _with_citizens(
+        {**short, "state.welfare_coverage": 1.0, "state.newcomer_coverage": 1.0}, citizens))
+    return checks + [
+        Check("limits", "no CSOs: nobody volunteers", Largest("volunteers"), (no_csos,),
+              Band(0, 0), ".0f", "largest weekly number of volunteers",
+              "volunteering needs a CSO to join"),
+        Check("limits", "no CSOs: no need met by CSOs", Largest("need_met_csos"), (no_csos,),
+              Band(0, 0), ".3g", "largest weekly need met by CSOs", "conservation of need"),
+        Check("limits", "full welfare coverage: no unmet need", Largest("unmet_need"),
+              (welfare,), Band(0, 1e-9), ".3g", "largest weekly unmet need (need units)",
+              "conservation of need", "≤ 1e-9 (rounding)"),
+    ]
+
+
+def default_checks(citizens: int | None = None) -> list[Check]:
+    """Every check, in the order of :data:`GROUPS`.
+
+    Args:
+        citizens: Run every check with this many citizens instead of the defaults, and
+            neighbourhoods in proportion (about 500 citizens each, as in the defaults). Faster,
+            for trying things out: the calibration targets refer to the default sizes.
+    """
+    return calibration_checks(citizens) + factor_checks(citizens) + limit_checks(citizens)
+
+
+# -- running ------------------------------------------------------------------------------------
+
+@dataclass
+class Validation:
+    """The outcome of :func:`validate`.
+
+    Attributes:
+        table: One row per check: ``group``, ``check``, ``target`` (in words),
+            ``target_low``, ``target_high`` (the band, infinite if open), ``value`` (mean over
+            replications), ``ci_low``, ``ci_high`` (95 % t-interval), ``n`` (replications with a
+            value), ``passed``, ``reference`` (mean of the first arm of a paired check, else
+            NaN), ``fmt``, ``unit``, ``source``.
+        values: One row per check and replication: ``check``, ``replication``, ``seed``,
+            ``value``.
+        kept: The results of the arms marked ``keep``, by arm label, in replication order.
+        seed: The seed the replication seeds derive from.
+    """
+
+    table: pd.DataFrame
+    values: pd.DataFrame
+    kept: dict[str, list[Any]]
+    seed: int
+
+    @property
+    def passed(self) -> bool:
+        """Whether every check passed."""
+        return bool(self.table["passed"].all())
+
+    def weekly(self, label: str) -> pd.DataFrame:
+        """The weekly series of a kept arm's runs, stacked, with a ``replication`` column."""
+        return pd.concat([r.timeseries.assign(replication=k)
+                          for k, r in enumerate(self.kept[label])], ignore_index=True)
+
+
+
+
+def evaluate(arm: Arm, seed: int, statistics: tuple[Statistic, ...]
+             ) -> tuple[list[float], Any]:
+    """Run one arm with one seed; return its statistics (and the results if the arm keeps them)."""
+    from ..results.run_result import run
+
+    result = run(arm.scenario, seed=seed, overrides=arm.overrides)
+    return [s(result) for s in statistics], (result if arm.keep else None)
+
+
+def plan(checks: Sequence[Check]) -> dict[str, tuple[Arm, tuple[Statistic, ...]]]:
+    """The distinct arms to run and the statistics each must deliver, by arm label.
+
+    Raises:
+        ValueError: Two different arms share a label, or a paired check's arms differ in runs.
+    """
+    arms: dict[str, tuple[Arm, list[Statistic]]] = {}
+    for check in checks:
+        if len({arm.runs for arm in check.arms}) > 1:
+            raise ValueError(f"the arms of check {check.name!r} differ in runs per replication")
+        for arm in check.arms:
+            known, wanted = arms.setdefault(arm.label, (arm, []))
+            if (known.scenario, known.overrides, known.keep, known.runs) != (
+                    arm.scenario, arm.overrides, arm.keep, arm.runs):
+                raise ValueError(f"two different arms are labelled {arm.label!r}")
+            if check.statistic not in wanted:
+                wanted.append(check.statistic)
+    return {label: (arm, tuple(wanted)) for label, (arm, wanted) in arms.items()}
+
+
+def validate(checks: Sequence[Check], *, replications: int = 20, seed: int = 0,
+             workers: int | None = None,
+             progress: Callable[[int, int], None] | None = None) -> Validation:
+    """Run every check over ``replications`` seeds and decide pass or fail.
+
+    Args:
+        checks: The checks (e.g. :func:`default_checks`).
+        replications: Seeds per arm (at least 2, for an interval); an arm with ``runs`` > 1
+            runs that many times more.
+        seed: The validation's seed; replication seeds derive from it.
+        workers: Processes in parallel (default: the usable cores; 1 runs in this process).
+        progress: Called as ``progress(done, total)`` each time a run finishes.
+
+    Returns:
+        The :class:`Validation`; its tables do not depend on ``workers`` or on the order in
+        which runs finish.
+
+    Raises:
+        ScenarioError: An arm's scenario or overrides are invalid (checked before any run).
+        ValueError: Fewer than two replications, fewer than one worker, or clashing arm labels.
+    """
+    from ..model.scenario import load_scenario
+
+    if replications < 2:
+        raise ValueError(f"replications must be at least 2 for an interval, not {replications}")
+    arms = plan(checks)
+    for arm, _ in arms.values():
+        load_scenario(arm.scenario, arm.overrides)
+    runs = {label: replications * arm.runs for label, (arm, _) in arms.items()}
+    seeds = replication_seeds(seed, max(runs.values()))
+    tasks = [(label, k) for k in range(len(seeds)) for label in arms if k < runs[label]]
+    workers = min(default_workers() if workers is None else workers, len(tasks))
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers}")
+    done: dict[tuple[str, int], tuple[list[float], Any]] = {}
+
+    def finished(key: tuple[str, int], value: tuple[list[float], Any]) -> None:
+        done[key] = value
+        if progress is not None:
+            progress(len(done), len(tasks))
+
+    if workers == 1:
+        for label, k in tasks:
+            finished((label, k), evaluate(arms[label][0], seeds[k], arms[label][1]))
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            futures = {pool.submit(evaluate, arms[label][0], seeds[k], arms[label][1]):
+                       (label, k) for label, k in tasks}
+            for future in as_completed(futures):
+                finished(futures[future], future.result())
+    return _assemble(checks, arms, runs, seeds, seed, done)
+
+
+def _assemble(checks: Sequence[Check], arms: dict[str, tuple[Arm, tuple[Statistic, ...]]],
+              runs: dict[str, int], seeds: list[int], seed: int,
+              done: dict[tuple[str, int], tuple[list[float], Any]]) -> Validation:
+    """Build the tables in check and replication order."""
+    def stat(arm: Arm, statistic: Statistic, k: int) -> float:
+        return done[(arm.label, k)][0][arms[arm.label][1].index(statistic)]
+
+    rows, values = [], []
+    for check in checks:
+        n = runs[check.arms[0].label]
+        per_arm = np.array([[stat(arm, check.statistic, k) for k in range(n)]
+                            for arm in check.arms])
+        value = per_arm[-1] - per_arm[0] if len(check.arms) == 2 else per_arm[0]
+        mean, low, high = t_interval(value)
+        rows.append({
+            "group": check.group, "check": check.name, "target": check.describe_target(),
+            "target_low": check.band.low, "target_high": check.band.high,
+            "value": mean, "ci_low": low, "ci_high": high, "n": int(np.sum(~np.isnan(value))),
+            "passed": check.band.contains(low, high),
+            "reference": float(np.nanmean(per_arm[0])) if len(check.arms) == 2 else math.nan,
+            "fmt": check.fmt, "unit": check.unit, "source": check.source,
+        })
+        values.extend({"check": check.name, "replication": k, "seed": s, "value": v}
+                      for k, (s, v) in enumerate(zip(seeds[:n], value, strict=True)))
+    kept = {label: [done[(label, k)][1] for k in range(runs[label])]
+            for label, (arm, _) in arms.items() if arm.keep}
+    return Validation(pd.DataFrame(rows), pd.DataFrame(values), kept, seed)
+
+
+# -- the table in words ---------------------------------------------------------------------------
+
+def _number(value: float, fmt: str) -> str:
+    return "n/a" if math.isnan(value) else f"{value:{fmt}}"
+
+
+def readable(table: pd.DataFrame) -> pd.DataFrame:
+    """The table as text: pattern, target band, model mean [95 % CI], replications, result."""
+    return pd.DataFrame({
+        "group": table["group"],
+        "pattern": table["check"],
+        "target": table["target"],
+        "model [95% CI]": [
+            f"{_number(r.value, r.fmt)} [{_number(r.ci_low, r.fmt)}, {_number(r.ci_high, r.fmt)}]"
+            for r in table.itertuples()],
+        "n": table["n"].astype(str),
+        "result": np.where(table["passed"], "pass", "FAIL"),
+        "source": table["source"],
+    })
+
+
+def text_table(table: pd.DataFrame) -> str:
+    """Plain-text table for the terminal (without the sources)."""
+    return padded_table(readable(table).drop(columns=["group", "source"]))
+
+
+def padded_table(cells: pd.DataFrame) -> str:
+    """Plain-text table of string cells: columns padded, a rule under the header."""
+    rows = [list(cells.columns)] + cells.to_numpy().tolist()
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+             for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def markdown_table(table: pd.DataFrame) -> str:
+    """GitHub-flavoured Markdown table, with the sources."""
+    cells = readable(table)
+    rows = [list(cells.columns), ["---"] * cells.shape[1]] + cells.to_numpy().tolist()
+    return "\n".join("| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |"
+                     for row in rows)
+
+
+def replications_in_words(values: pd.DataFrame) -> str:
+    """How many replications the checks had, e.g. ``20 replications (60 for some checks)``."""
+    counts = values.groupby("check")["replication"].nunique()
+    low, high = int(counts.min()), int(counts.max())
+    return f"{low} replications" + (f" ({high} for some checks)" if high > low else "")
+
+
+def verdict(table: pd.DataFrame) -> str:
+    """One line: how many checks passed, and which failed."""
+    failed = table.loc[~table["passed"], "check"].tolist()
+    line = f"{len(table) - len(failed)} of {len(table)} checks pass"
+    return line + (f"; failing: {'; '.join(failed)}" if failed else "")

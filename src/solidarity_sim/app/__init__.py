@@ -1,0 +1,1 @@
+"""The classroom page (Mesa SolaraViz): :mod:`.page` builds it, :mod:`.views` draws it."""

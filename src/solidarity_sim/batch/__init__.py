@@ -1,0 +1,1 @@
+"""Many runs: experiment files and designs, the executors (local pool, Dask) and the run store."""

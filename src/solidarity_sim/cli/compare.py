@@ -1,0 +1,87 @@
+"""``solidarity-sim compare``: scenarios side by side, with paired intervals and a report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from . import CommandError
+from .common import add_override_options, overrides
+
+
+def register(subparsers) -> None:
+    """Add the ``compare`` subcommand."""
+    p = subparsers.add_parser(
+        "compare", help="compare scenarios over replications (paired, with a report)",
+        description="Run each scenario --replications times; replication k of every scenario "
+                    "uses the same seed (common random numbers), so differences are paired. "
+                    "Prints each outcome's mean and 95% interval and the paired difference "
+                    "from the first scenario; writes summary.csv, runs.parquet, weekly.parquet, "
+                    "manifest.json, report.html and its figures.")
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO",
+                   help="two or more bundled scenario names or TOML files; the first is the "
+                        "reference")
+    p.add_argument("--replications", type=int, default=10,
+                   help="runs per scenario, at least 2 (default: 10)")
+    add_override_options(p)
+    p.add_argument("--workers", type=int,
+                   help="processes to run at once (default: the usable cores)")
+    p.add_argument("--out", help="output folder (default: results/compare-A-vs-B...)")
+    p.set_defaults(func=handle)
+
+
+def _check_arguments(args: argparse.Namespace) -> None:
+    if len(args.scenarios) < 2:
+        raise CommandError(f"compare needs at least two scenarios, got {len(args.scenarios)} "
+                           f"({', '.join(args.scenarios)}); the first is the reference")
+    if args.replications < 2:
+        raise CommandError(f"--replications {args.replications}: at least 2 are needed for a "
+                           "confidence interval; allowed: a whole number from 2")
+    if args.workers is not None and args.workers < 1:
+        raise CommandError(f"--workers {args.workers}: allowed: a whole number from 1")
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Run the comparison, print its headline table, write its tables and report."""
+    _check_arguments(args)
+    from ..analysis.comparison import resolve, run_comparison, spending_gaps
+    from ..batch.executors import default_workers
+
+    scenarios = resolve(args.scenarios, overrides=overrides(args), where="--set")
+    names = [s.name for s in scenarios]
+    out = Path(args.out) if args.out else Path("results") / ("compare-" + "-vs-".join(names))
+    if out.exists() and not out.is_dir():
+        raise CommandError(f"--out {out}: exists and is not a folder; give a folder to write "
+                           "the comparison into")
+    total = len(scenarios) * args.replications
+    workers = min(args.workers or default_workers(), total)
+    print(f"{total} runs ({len(names)} scenarios x {args.replications} replications) on "
+          f"{workers} process{'es' if workers > 1 else ''}", file=sys.stderr)
+
+    from tqdm import tqdm
+
+    started = time.perf_counter()
+    with tqdm(total=total, unit="run", disable=None, leave=False, file=sys.stderr) as bar:
+        comparison = run_comparison(scenarios, replications=args.replications, seed=args.seed,
+                                    workers=workers,
+                                    progress=lambda done, _: bar.update(done - bar.n))
+    elapsed = time.perf_counter() - started
+
+    comparison.save(out)  # the runs are kept even if the report fails
+
+    from ..analysis.comparison import pairwise
+    from ..viz.report import headline_table, pairs_table, write_report
+
+    write_report(comparison, out, elapsed)
+    summary = comparison.summary
+    print(headline_table(summary))
+    pairs = pairs_table(pairwise(comparison.runs))
+    if pairs:
+        print(f"\nBetween the other scenarios (paired):\n{pairs}")
+    for warning in spending_gaps(summary):
+        print(f"\nwarning: {warning}")
+    print(f"\n{total} runs in {elapsed:,.0f} s; written to {out}/: summary.csv, runs.parquet, "
+          "weekly.parquet, manifest.json, report.html and its figures as PNG")
+    return 0

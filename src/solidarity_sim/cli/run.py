@@ -1,0 +1,52 @@
+"""``solidarity-sim run``: one scenario, a printed summary, results and an overview figure."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import CommandError
+from .common import add_override_options, overrides
+
+
+def register(subparsers) -> None:
+    """Add the ``run`` subcommand."""
+    p = subparsers.add_parser(
+        "run", help="run one scenario and summarise it",
+        description="Run one scenario, print a summary, and write results (Parquet, "
+                    "manifest.json) and an overview figure.")
+    p.add_argument("scenario", nargs="?", default="baseline",
+                   help="a bundled scenario name or a TOML file (default: baseline)")
+    add_override_options(p)
+    p.add_argument("--out", help="output folder (default: results/SCENARIO-seedN)")
+    p.set_defaults(func=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Run the scenario, print its summary, write its results and overview figure."""
+    from ..model.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario, overrides(args), where="--set")
+    out = Path(args.out) if args.out else Path("results") / f"{scenario.name}-seed{args.seed}"
+    if out.exists() and not out.is_dir():
+        raise CommandError(f"--out {out}: exists and is not a folder; give a folder to write "
+                           "the results into")
+
+    from tqdm import tqdm
+
+    from ..results.run_result import run
+    from ..results.summary import summarise
+    from ..viz.run_plots import overview
+
+    with tqdm(total=scenario.params["weeks"], unit="week", delay=2, disable=None,
+              leave=False, file=sys.stderr) as bar:
+        result = run(scenario, seed=args.seed,
+                     progress=lambda week, total: bar.update(week - bar.n))
+    result.save(out)
+    fig = overview(result.timeseries, title=f"{scenario.name} · seed {args.seed}")
+    fig.savefig(out / "overview.png", dpi=110)
+    print(summarise(result))
+    print(f"\nresults and figure written to {out}/ (timeseries, spells and csos as Parquet, "
+          "manifest.json, overview.png)")
+    return 0

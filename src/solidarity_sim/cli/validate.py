@@ -1,0 +1,120 @@
+"""``solidarity-sim validate``: every pattern check over replications, a table and figures.
+
+Exit status 0 when every check passes, 1 when one fails, 2 on bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from . import CommandError
+from .common import run_progress, seed
+
+GROUPS = ("calibration", "factors", "limits")
+"""The groups of checks (``validation.GROUPS``, repeated so that ``--help`` stays fast)."""
+DEFAULT_REPLICATIONS = 20
+
+
+def register(subparsers) -> None:
+    """Add the ``validate`` subcommand."""
+    p = subparsers.add_parser(
+        "validate", help="check that the model reproduces its target patterns",
+        description="Run every pattern check with replications (calibration targets, the "
+                    "direction of the eight factors' effects, analytic limits), print a table "
+                    "(pattern, target band, model mean with its 95%% interval, pass or fail) "
+                    "and write it with figures. A check passes when its whole interval lies "
+                    "in the target band. Exit status 1 when a check fails.")
+    p.add_argument("--replications", type=int, default=DEFAULT_REPLICATIONS, metavar="N",
+                   help=f"seeds per configuration, at least 2 (default: {DEFAULT_REPLICATIONS})")
+    p.add_argument("--out", default="results/validation", metavar="DIR",
+                   help="output folder (default: results/validation)")
+    p.add_argument("--seed", type=seed, default=0,
+                   help="seed from which the replication seeds derive (default: 0)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="processes in parallel (default: the usable cores)")
+    p.add_argument("--only", action="append", choices=GROUPS, metavar="GROUP",
+                   help=f"run only this group of checks ({', '.join(GROUPS)}; repeatable)")
+    p.add_argument("--citizens", type=int, metavar="N",
+                   help="run every check with N citizens (and neighbourhoods in proportion) "
+                        "instead of the defaults: faster, but the calibration targets refer "
+                        "to the default sizes")
+    p.set_defaults(func=handle)
+
+
+def _check_arguments(args: argparse.Namespace) -> Path:
+    from ..model.scenario import load_scenario
+
+    if args.citizens is not None:
+        load_scenario("baseline", {"population.citizens": args.citizens}, where="--citizens")
+    if args.replications < 2:
+        raise CommandError(f"--replications {args.replications}: a 95% interval needs at "
+                           "least 2 replications; give a whole number from 2 up")
+    if args.workers is not None and args.workers < 1:
+        raise CommandError(f"--workers {args.workers}: give a whole number from 1 up")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise CommandError(f"--out {out}: exists and is not a folder; give a folder to write "
+                           "the validation into")
+    return out
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Run the checks, print the table, write it with figures; 1 if any check fails."""
+    out = _check_arguments(args)
+
+    from ..analysis import validation
+
+    groups = args.only or GROUPS
+    checks = [c for c in validation.default_checks(args.citizens) if c.group in groups]
+    with run_progress() as progress:
+        report = validation.validate(checks, replications=args.replications, seed=args.seed,
+                                     workers=args.workers, progress=progress)
+    files = write(report, out)
+    print(validation.text_table(report.table))
+    print(f"\n{validation.verdict(report.table)}")
+    print(f"table and figures written to {out}/ ({', '.join(files)})")
+    return 0 if report.passed else 1
+
+
+def write(report, out: Path) -> list[str]:
+    """Write the tables (CSV, Markdown) and the figures; return the file names."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from ..analysis import validation
+    from ..analysis.retention import pool, retention_curves
+    from ..viz.retention_plots import retention_figure
+    from ..viz.validation_plots import calibration_figure, factors_figure, targets_figure
+
+    out.mkdir(parents=True, exist_ok=True)
+    table = report.table
+    table.drop(columns=["fmt"]).to_csv(out / "validation.csv", index=False)
+    report.values.to_csv(out / "replications.csv", index=False)
+    (out / "validation.md").write_text(
+        f"{validation.markdown_table(table)}\n\n{validation.verdict(table)}; "
+        f"{validation.replications_in_words(report.values)}, seed {report.seed}.\n")
+    files = ["validation.csv", "validation.md", "replications.csv"]
+    figures = {}
+    if table["reference"].isna().any():
+        figures["targets.png"] = targets_figure(table)
+    if table["reference"].notna().any():
+        figures["factors.png"] = factors_figure(table)
+    if {"baseline", "pandemic"} <= report.kept.keys():
+        pandemic = report.kept["pandemic"]
+        figures["calibration.png"] = calibration_figure(
+            report.weekly("baseline"), report.weekly("pandemic"), pool(pandemic)[1],
+            validation.crisis_onset(pandemic[0]), int(pandemic[0].manifest["weeks"]))
+    if "baseline" in report.kept:
+        spells, csos = pool(report.kept["baseline"])
+        curves = [retention_curves(spells, csos, factor) for factor in ("meaning", "democracy")]
+        figures["retention.png"] = retention_figure(
+            [(c.curves, c.groups) for c in curves],
+            title=f"Baseline: volunteers who joined during the run, "
+                  f"{len(report.kept['baseline'])} replications pooled")
+        pd.concat([c.groups for c in curves]).to_csv(out / "retention.csv", index=False)
+        files.append("retention.csv")
+    for name, fig in figures.items():
+        fig.savefig(out / name, dpi=110)
+        plt.close(fig)
+    return files + list(figures)

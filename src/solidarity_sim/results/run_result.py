@@ -1,0 +1,158 @@
+"""One run's results, and ``run``: the single entry point used by the CLI, sweeps, app and tests."""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..model.csos import F
+from ..model.solidarity_model import SolidarityModel, forget
+from ..model.population import NEVER
+from ..model.scenario import Scenario, load_scenario
+
+LIBRARIES = ("mesa", "numpy", "scipy", "pandas", "networkx", "pyarrow", "matplotlib")
+
+
+def package_version() -> str:
+    """The installed version of solidarity-sim."""
+    try:
+        return metadata.version("solidarity-sim")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of Python and the libraries the results depend on."""
+    versions = {"python": platform.python_version()}
+    for lib in LIBRARIES:
+        try:
+            versions[lib] = metadata.version(lib)
+        except metadata.PackageNotFoundError:
+            versions[lib] = "missing"
+    return versions
+
+
+@dataclass
+class RunResult:
+    """The results of one run.
+
+    Attributes:
+        timeseries: One row per week (see ``records.REPORTERS`` for the columns).
+        spells: One row per volunteering spell: citizen, cso, start, end, reason, weeks.
+        csos: One row per CSO ever active.
+        manifest: Versions, scenario and its hash, seed, overrides, timing.
+    """
+
+    timeseries: pd.DataFrame
+    spells: pd.DataFrame
+    csos: pd.DataFrame
+    manifest: dict[str, Any]
+
+    def save(self, directory: str | Path) -> Path:
+        """Write the tables as Parquet and ``manifest.json`` into ``directory``; return it.
+
+        Files: ``timeseries.parquet``, ``spells.parquet``, ``csos.parquet``, ``manifest.json``.
+        The directory is created if needed.
+        """
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        for name in ("timeseries", "spells", "csos"):
+            getattr(self, name).to_parquet(out / f"{name}.parquet", index=False)
+        (out / "manifest.json").write_text(json.dumps(self.manifest, indent=2) + "\n")
+        return out
+
+    @classmethod
+    def load(cls, directory: str | Path) -> RunResult:
+        """Read results written by :meth:`save`."""
+        src = Path(directory)
+        tables = {n: pd.read_parquet(src / f"{n}.parquet") for n in ("timeseries", "spells",
+                                                                      "csos")}
+        return cls(**tables, manifest=json.loads((src / "manifest.json").read_text()))
+
+
+def cso_table(model: SolidarityModel) -> pd.DataFrame:
+    """One row per CSO: kind, dates, factor levels and final state."""
+    t = model.cso_table
+
+    def week_or_na(stamps: np.ndarray) -> pd.Series:
+        return pd.Series(stamps, dtype="Int64").mask(stamps == NEVER)
+
+    frame = pd.DataFrame({
+        "cso": np.arange(len(t)),
+        "formal": t.formal, "active": t.active, "home": t.home,
+        "founded": t.founded, "formalised": week_or_na(t.formalised),
+        "dissolved": week_or_na(t.dissolved),
+        **{f"factor_{name}": t.factors[:, i] for name, i in F.items()},
+        "recognition": t.recognition, "legitimacy": t.legitimacy, "budget": t.budget,
+        "scale": t.scale, "capacity": t.capacity, "volunteers": t.volunteers,
+        "peak_volunteers": t.peak_volunteers, "served_total": t.served_total,
+        "income_total": t.income_total,
+    })
+    frame.insert(1, "origin", np.where(t.emerged, "emerged", "initial"))
+    return frame
+
+
+def run(scenario: str | Path | Scenario = "baseline", *, seed: int = 0, weeks: int | None = None,
+        overrides: Mapping[str, Any] | None = None,
+        progress: Callable[[int, int], None] | None = None) -> RunResult:
+    """Run one scenario and collect its results.
+
+    Args:
+        scenario: A bundled scenario name, a TOML path or a :class:`Scenario`.
+        seed: The run's seed; all random streams derive from it.
+        weeks: Override the scenario's horizon.
+        overrides: Dotted-path parameter overrides, e.g. ``{"csos.factors.meaning": 0.8}``.
+        progress: Called as ``progress(week, weeks)`` after every week.
+
+    Returns:
+        The run's :class:`RunResult`.
+
+    Raises:
+        ScenarioError: The scenario or an override is invalid.
+    """
+    changes = dict(overrides or {})
+    if weeks is not None:
+        changes["weeks"] = weeks
+    resolved = load_scenario(scenario, changes)
+    started = time.perf_counter()
+    model = SolidarityModel(resolved, rng=seed)
+    built = time.perf_counter()
+    horizon = model.p["weeks"]
+    try:
+        while model.running:
+            model.step()
+            if progress is not None:
+                progress(model.week, horizon)
+    finally:
+        forget(model)
+    finished = time.perf_counter()
+    manifest = {
+        "package": "solidarity-sim",
+        "version": package_version(),
+        "libraries": library_versions(),
+        "scenario": resolved.name,
+        "scenario_origin": resolved.origin,
+        "scenario_hash": resolved.hash,
+        "parameters": resolved.params,
+        "seed": seed,
+        "overrides": {k: v for k, v in resolved.overrides},
+        "weeks": horizon,
+        "citizens": int(model.pop.present.sum()),
+        "build_seconds": round(built - started, 4),
+        "run_seconds": round(finished - built, 4),
+    }
+    return RunResult(
+        timeseries=model.datacollector.get_model_vars_dataframe().reset_index(drop=True),
+        spells=model.spells.table(model),
+        csos=cso_table(model),
+        manifest=manifest,
+    )

@@ -1,0 +1,1 @@
+"""Every figure and the HTML reports; they take tables, never the model."""
