@@ -23,12 +23,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from solidarity_sim.app.page import (
+from solidarity_sim.app.classroom import (
     CLASSROOM_CRISES,
     FUNDING_CUT,
     SCENARIO_OWN,
     ClassroomModel,
-    complete_crisis,
+    crisis_keys,
+    event_label,
     initial_kwargs,
     model_params,
 )
@@ -66,10 +67,10 @@ def classroom(seed: int = 3, **changes) -> ClassroomModel:
     return ClassroomModel(**{**initial_kwargs(), **TOWN, "rng": seed, **changes})
 
 
-def planned(model: ClassroomModel, edit) -> SolidarityModel:
-    """The model that plans from the start what a button does later (same seed and town)."""
+def planned(model: ClassroomModel, *events: dict) -> SolidarityModel:
+    """The model whose scenario schedules from the start what the buttons do later."""
     params = copy.deepcopy(model.spec.params)
-    edit(params)
+    params["events"] = [*params["events"], *events]
     return SolidarityModel(Scenario(params), rng=model.seed)
 
 
@@ -81,37 +82,36 @@ def run(model, weeks: int, action=None, at: int = 0) -> pd.DataFrame:
     return model.datacollector.get_model_vars_dataframe()
 
 
-# -- interventions act now, through the model's own mechanisms ---------------------------------
+# -- the buttons act now, through the model's own interventions ------------------------------
 
 
-@pytest.mark.parametrize("kind", ["economic", "pandemic"])
-def test_crisis_button_equals_the_crisis_planned_for_that_week(kind):
+@pytest.mark.parametrize("kind", ["economic", "pandemic", "migration"])
+def test_crisis_button_equals_the_crisis_scheduled_for_that_week(kind):
     week = 6
-    pressed = run(classroom(), 30, lambda m: m.start_crisis(kind), at=week)
-    crisis = complete_crisis({**CLASSROOM_CRISES[kind], "onset": week})
-    same = run(planned(classroom(), lambda p: p["crises"].append(crisis)), 30)
-    pd.testing.assert_frame_equal(pressed, same)
-    without = run(classroom(), 30)
-    assert (pressed["crisis_salience"].iloc[week:] > 0).all()
+    pressed = classroom()
+    pressed_ts = run(pressed, 40, lambda m: m.press(kind), at=week)
+    same = run(planned(classroom(), {"week": week, "crisis": {"kind": kind,
+                                                              **crisis_keys(kind)}}), 40)
+    pd.testing.assert_frame_equal(pressed_ts, same)
+    without = run(classroom(), 40)
+    assert (pressed_ts["crisis_salience"].iloc[week:] > 0).all()
     assert (without["crisis_salience"] == 0).all()
-    assert pressed["need_total"].iloc[-1] > without["need_total"].iloc[-1]
+    assert [event_label(e) for e in pressed.events] == [f"{kind} crisis"]
+    if kind == "migration":  # newcomers arrive over half a year, from the press
+        assert (pressed_ts["citizens"].iloc[:week] == without["citizens"].iloc[:week]).all()
+        assert pressed_ts["citizens"].iloc[-1] > without["citizens"].iloc[-1]
+    else:
+        assert pressed_ts["need_total"].iloc[-1] > without["need_total"].iloc[-1]
 
 
-def test_migration_button_brings_the_reserved_newcomers_now():
-    week = 5
+def test_migration_can_come_more_than_once():
     model = classroom()
     residents = model.n_present
-    assert model.pop.size > residents and model.migration_available
-    pressed = run(model, 40, lambda m: m.start_crisis("migration"), at=week)
-    assert pressed["citizens"].iloc[week - 1] == residents
-    assert pressed["citizens"].iloc[-1] == model.pop.size  # all arrived within 26 weeks
-    assert not model.migration_available
-    with pytest.raises(ValueError, match="already started"):
-        model.start_crisis("migration")
-
-    def move(p):
-        p["crises"][-1]["onset"] = week
-    pd.testing.assert_frame_equal(pressed, run(planned(classroom(), move), 40))
+    run(model, 60, lambda m: m.press("migration"), at=5)
+    once = model.n_present
+    run(model, 40, lambda m: m.press("migration"), at=60)
+    assert residents < once < model.n_present
+    assert [e.week for e in model.events] == [5, 60]
 
 
 def test_cut_and_restore_funding_use_austerity_from_this_week():
@@ -121,22 +121,21 @@ def test_cut_and_restore_funding_use_austerity_from_this_week():
     assert ts["welfare_coverage"].iloc[3] == full
     assert np.allclose(ts["welfare_coverage"].iloc[4:], full * (1 - FUNDING_CUT))
     assert model.funding_cut
+    cut = {"week": 4, "set": {"state.austerity.cut": FUNDING_CUT, "state.austerity.start": 4}}
+    pd.testing.assert_frame_equal(ts, run(planned(classroom(), cut), 20))
     model.restore_funding()
     model.step()
     assert not model.funding_cut and model.datacollector.model_vars["welfare_coverage"][-1] == full
-
-    def austerity(p):
-        p["state"]["austerity"].update(start=4, cut=FUNDING_CUT)
-    pd.testing.assert_frame_equal(ts, run(planned(classroom(), austerity), 20))
-    assert [what for _, what in model.events] == ["public spending cut by 50%",
-                                                   "public spending restored"]
+    assert [event_label(e) for e in model.events] == ["public spending cut by 50%",
+                                                      "public spending restored"]
 
 
 def test_unknown_crisis_and_bad_preset_are_refused():
     with pytest.raises(ValueError, match="unknown crisis kind 'flood'"):
-        classroom().start_crisis("flood")
+        classroom().press("flood")
     with pytest.raises(ScenarioError, match="'atlantis' is neither a bundled scenario"):
         ClassroomModel("atlantis")
+    assert set(CLASSROOM_CRISES) == {"economic", "pandemic", "migration"}
 
 
 def test_funding_choice_keeps_or_replaces_the_scenarios_policy(tmp_path):
@@ -149,9 +148,9 @@ def test_funding_choice_keeps_or_replaces_the_scenarios_policy(tmp_path):
     assert replace.state.policy == "none"
 
 
-def test_mesa_scenario_argument_is_ignored_and_changes_are_listed():
+def test_mesa_scenario_argument_is_accepted_and_changes_are_listed():
     kwargs = {**initial_kwargs(), "preset": "pandemic", "csos.factors.meaning": 0.9}
-    model = ClassroomModel(scenario=object(), **kwargs)  # what Mesa 3.5's Reset passes
+    model = ClassroomModel(scenario=None, **kwargs)  # what Mesa 3.3's Reset passes
     assert model.spec.name == "pandemic" and model.p["csos"]["factors"]["meaning"] == 0.9
     assert model.changes == ["8 Care (meaning) 0.9"]
 
@@ -175,7 +174,7 @@ def test_town_picture_is_laid_out_once_and_recoloured_by_role():
     xy, background = picture.xy.copy(), picture.background
     off = np.linalg.norm(xy - picture.centres[model.pop.nbhd], axis=1)
     assert off.max() <= TownPicture.RADIUS
-    model.start_crisis("migration")
+    model.press("migration")
     run(model, 30)
     picture.update(model)
     assert np.array_equal(picture.xy, xy) and picture.background is background

@@ -38,7 +38,7 @@ def test_a_policy_change_leaves_network_population_and_crisis_draws_alone():
         b.step()
     # the behaviour streams stay aligned: both runs are at the same point of every stream
     for name in ("recruitment", "retention", "training", "emergence", "policy"):
-        assert a.streams[name].random() == b.streams[name].random()
+        assert a.town.streams[name].random() == b.town.streams[name].random()
 
 
 def test_a_policy_that_spends_nothing_changes_nothing():

@@ -64,7 +64,7 @@ def test_invariants_hold_for_any_valid_parameters(changes, seed):
         pop = model.pop
         assert (model.cso_table.members == np.bincount(
             pop.cso[pop.volunteer], minlength=len(model.cso_table))).all()
-        assert (model.volunteer_neighbours
+        assert (model.town.volunteer_neighbours
                 == model.net.neighbour_sum(pop.volunteer.astype(np.float64))).all()
         # money: CSO budgets change by income - spending - what dissolved CSOs held
         budget = model.cso_table.budget.sum()
@@ -74,7 +74,7 @@ def test_invariants_hold_for_any_valid_parameters(changes, seed):
         previous_budget = budget
         # the state pays exactly what CSOs receive from it, and never a negative amount
         assert all(v >= -1e-9 for v in model.state.spending.amounts.values())
-        assert model.payments.sum() <= model.state.spending.total + 1e-6
+        assert model.town.payments.sum() <= model.state.spending.total + 1e-6
         assert (model.cso_table.budget >= -1e-9).all()
     ts = model.datacollector.get_model_vars_dataframe()
     for column in SHARES:

@@ -63,7 +63,7 @@ def test_austerity_cuts_welfare_coverage_from_its_start():
 
 def test_newcomers_face_legal_barriers_to_welfare():
     m = small_model(crises=[{"kind": "migration", "onset": 0, "duration": 1}])
-    cov = m.state.coverage(0, m.pop.newcomer)
+    cov = m.town.state.coverage(0, m.pop.newcomer)
     assert np.all(cov[m.pop.newcomer] == 0.2) and np.all(cov[~m.pop.newcomer] == 0.6)
 
 
@@ -213,14 +213,14 @@ def test_folding_ends_informal_groups_and_their_members_spells_only():
     members = np.flatnonzero(m.pop.volunteer & np.isin(m.pop.cso, informal))
     others = int(m.pop.volunteer.sum()) - members.size
     m.p["emergence"]["fold_rate"] = 50.0  # certain folding at any scalability below 1
-    m.flows = dict.fromkeys(m.flows, 0)
-    proc.fold_groups(m, t, np.zeros(len(csos)))
+    m.town.flows = dict.fromkeys(m.flows, 0)
+    proc.fold_groups(m.town, t, np.zeros(len(csos)))
     assert not csos.active[informal].any() and (csos.dissolved[informal] == t).all()
     assert csos.active[csos.formal].all()
     assert not m.pop.volunteer[members].any() and m.pop.volunteer.sum() == others
     assert m.flows["csos_dissolved"] == informal.size and m.flows["quits"] == members.size
     assert not np.isin(m.pairs.cso, informal).any()
-    spells = m.spells.table(m)
+    spells = m.spells.table(m.pop, m.week)
     assert (spells.loc[spells["citizen"].isin(members) & (spells["end"] == t), "reason"]
             == "folded").all()
 
@@ -232,14 +232,14 @@ def test_folding_hazard_falls_with_scalability_and_network_support():
     m.p["emergence"]["fold_rate"] = 0.5
     u = np.full(len(csos), 1.0 - np.exp(-0.5 * 0.5))  # folds iff scalability < 0.5
     csos.factors[informal, F["scalability"]] = 0.6
-    proc.fold_groups(m, m.week, u)
+    proc.fold_groups(m.town, m.week, u)
     assert csos.active[informal].all()
     csos.factors[informal, F["scalability"]] = 0.4
-    m.state.network_strength = 0.5  # effective scalability 0.7
-    proc.fold_groups(m, m.week, u)
+    m.town.state.network_strength = 0.5  # effective scalability 0.7
+    proc.fold_groups(m.town, m.week, u)
     assert csos.active[informal].all()
-    m.state.network_strength = 0.0
-    proc.fold_groups(m, m.week, u)
+    m.town.state.network_strength = 0.0
+    proc.fold_groups(m.town, m.week, u)
     assert not csos.active[informal].any()
 
 

@@ -18,25 +18,22 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import matplotlib
+import matplotlib.colors
 import matplotlib.patches
+import numpy as np
+import solara
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
-matplotlib.use("Agg")
-
-import numpy as np  # noqa: E402
-import solara  # noqa: E402
-from matplotlib.collections import LineCollection  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-
-from ..model.agents import Role, roles  # noqa: E402
-from ..model.crises import ACTIVE as CRISIS_ACTIVE  # noqa: E402
-from ..model.records import YEAR  # noqa: E402
+from ..model.agents import Role, roles
+from ..model.calendar import WEEKS_PER_YEAR
+from ..model.crises import ACTIVE as CRISIS_ACTIVE
+from .classroom import ClassroomModel, event_label
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .page import ClassroomModel
 
 ROLE_COLOURS = {Role.BYSTANDER: "#c9c9c9", Role.VOLUNTEER: "#1b9e3e",
                 Role.BENEFICIARY: "#e8710a"}
@@ -294,8 +291,8 @@ def headline(series: dict[str, list]) -> str:
     last = {name: values[-1] for name, values in series.items()}
     retention = last["retention_12m"]
     kept = "–" if np.isnan(retention) else f"{retention:.0%}"
-    burnt_out = sum(series["quits_burnout"][-YEAR:])
-    spent = sum(series["state_spending"][-YEAR:])
+    burnt_out = sum(series["quits_burnout"][-WEEKS_PER_YEAR:])
+    spent = sum(series["state_spending"][-WEEKS_PER_YEAR:])
     return (f"<b>{last['volunteers']:,}</b> volunteers ({last['volunteer_share']:.0%} of "
             f"citizens) · still volunteering a year later: <b>{kept}</b> · burnt out in the "
             f"last year: <b>{burnt_out:,}</b><br>"
@@ -310,11 +307,11 @@ def WeekView(model: ClassroomModel, frame: int):
     with model.lock:
         week, weeks = model.week, model.p["weeks"]
         figures = headline(model.datacollector.model_vars) if week else "&nbsp;<br>&nbsp;"
-        events = " · ".join(f"week {w}: {what}" for w, what in model.events)
-        running, migration, cut = model.running, model.migration_available, model.funding_cut
+        events = " · ".join(f"week {e.week}: {event_label(e)}" for e in model.events)
+        running, cut = model.running, model.funding_cut
     actions = solara.use_memo(lambda: interventions(model), [model])  # the same handlers
     enabled = {"economic crisis": running, "pandemic crisis": running,
-               "migration crisis": running and migration, "cut funding": running and not cut,
+               "migration crisis": running, "cut funding": running and not cut,
                "restore funding": running and cut}
 
     title = " · ".join([model.spec.name, f"seed {model.seed}", *model.changes])
@@ -332,7 +329,7 @@ def WeekView(model: ClassroomModel, frame: int):
 def interventions(model: ClassroomModel) -> dict[str, tuple[str, Callable[[], None]]]:
     """Each button's label, colour and action on the model."""
     def crisis(kind: str) -> Callable[[], None]:
-        return lambda: model.start_crisis(kind)
+        return lambda: model.press(kind)
 
     return {**{f"{kind} crisis": ("error", crisis(kind))
                for kind in ("economic", "pandemic", "migration")},

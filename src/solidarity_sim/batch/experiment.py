@@ -41,7 +41,6 @@ import numpy as np
 import pandas as pd
 
 from ..model.parameters import CRISIS_SCHEMA, Param, count, iter_params
-from ..model.records import REPORTERS
 from ..model.scenario import (
     Scenario,
     ScenarioError,
@@ -51,6 +50,7 @@ from ..model.scenario import (
     resolve_path,
     unknown_key,
 )
+from ..model.series import COLUMNS
 
 METHODS = ("grid", "lhs", "sobol", "morris")
 STATS = ("final", "mean", "total", "peak", "peak_week")
@@ -81,7 +81,7 @@ DESIGN_KEYS: dict[str, Param] = {
                                              "point (common random numbers)."),
 }
 OUTCOME_KEYS: dict[str, Param] = {
-    "column": Param("", "str", choices=tuple(c for c in REPORTERS if c != "week"),
+    "column": Param("", "str", choices=tuple(c for c in COLUMNS if c != "week"),
                     doc="Weekly series summarised."),
     "stat": Param("mean", "str", choices=STATS, doc="Statistic over the window."),
     "label": Param("", "str", doc="Axis label in figures, with its unit."),
@@ -122,7 +122,7 @@ class Outcome:
 
     Attributes:
         name: Column name in the results.
-        column: The weekly series (a key of ``records.REPORTERS``).
+        column: The weekly series (a column of :data:`~solidarity_sim.model.series.SERIES`).
         stat: One of :data:`STATS`.
         start: First week of the window (inclusive).
         end: End of the window (exclusive).

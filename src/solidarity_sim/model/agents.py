@@ -8,23 +8,12 @@ processes stay vectorised. Citizen views are made on demand (see ``SolidarityMod
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
 from .csos import F
-from .policies import (
-    FUNDING,
-    Spending,
-    emergency_funds,
-    network_strength,
-    recognition_awards,
-    weekly,
-)
-
-if TYPE_CHECKING:
-    from .solidarity_model import SolidarityModel
+from .policies import Government
 
 
 class Role(IntEnum):
@@ -44,7 +33,7 @@ def roles(pop) -> np.ndarray:
 class Citizen(mesa.Agent):
     """A person; a view over row ``index`` of ``model.pop``."""
 
-    def __init__(self, model: SolidarityModel, index: int):
+    def __init__(self, model: mesa.Model, index: int):
         super().__init__(model)
         self.index = index
 
@@ -93,7 +82,7 @@ def roles_one(pop, i: int) -> Role:
 class CSO(mesa.Agent):
     """A civil-society organisation; a view over row ``index`` of ``model.cso_table``."""
 
-    def __init__(self, model: SolidarityModel, index: int):
+    def __init__(self, model: mesa.Model, index: int):
         super().__init__(model)
         self.index = index
 
@@ -123,90 +112,23 @@ class CSO(mesa.Agent):
 
 
 class State(mesa.Agent):
-    """The state: welfare coverage, the funding policy and the levers.
+    """The state as a Mesa agent: a view over the town's :class:`~.policies.Government`.
 
     Attributes:
-        params: The scenario's ``state`` table.
-        spending: What it spent this week, by item.
-        spent_total: Everything it has spent on civil society so far, in €.
+        government: The state's logic (welfare, funding policy, levers, spending).
     """
 
-    def __init__(self, model: SolidarityModel, params: dict):
+    def __init__(self, model: mesa.Model, government: Government):
         super().__init__(model)
-        self.params = params
-        self.spending = Spending()
-        self.spent_total = 0.0
-        self.welfare_coverage = params["welfare_coverage"]
-        self.network_strength = 0.0
-        self._coverage: np.ndarray | None = None
-        self._coverage_keep = 1.0
+        self.government = government
 
-    @property
-    def policy(self) -> str:
-        """The active funding policy."""
-        return self.params["funding"]["policy"]
-
-    def austerity(self, week: int) -> float:
-        """Share of the budgets and welfare coverage left after austerity cuts."""
-        cut = self.params["austerity"]
-        return 1.0 - cut["cut"] if week >= cut["start"] else 1.0
-
-    def coverage(self, week: int, newcomer: np.ndarray) -> np.ndarray:
-        """Share of each citizen's need met by public welfare this week.
-
-        The array is rebuilt only when austerity changes it, so callers can tell by identity.
-        """
-        keep = self.austerity(week)
-        if self._coverage is None or keep != self._coverage_keep:
-            self.welfare_coverage = self.params["welfare_coverage"] * keep
-            self._coverage = np.where(newcomer, self.params["newcomer_coverage"] * keep,
-                                      self.welfare_coverage)
-            self._coverage_keep = keep
-        return self._coverage
-
-    def act(self, week: int, citizens: int, intensity: float, noise: np.ndarray) -> np.ndarray:
-        """Pay CSOs by the funding policy and run the money levers; return payments per CSO.
-
-        Args:
-            week: The current week.
-            citizens: Citizens present (budgets are per citizen).
-            intensity: Crisis intensity, which scales emergency funds.
-            noise: The ``policy`` stream's draws (one per CSO slot).
-        """
-        csos = self.model.cso_table
-        fp, lv = self.params["funding"], self.params["levers"]
-        keep = self.austerity(week)
-        amounts = dict.fromkeys(self.spending.amounts, 0.0)
-        pay = FUNDING[self.policy](csos, weekly(fp["budget"], citizens) * keep, week, fp, noise)
-        amounts["funding"] = pay.sum()
-        emergency = emergency_funds(csos, weekly(lv["emergency_fund"], citizens) * keep * intensity)
-        amounts["emergency"] = emergency.sum()
-        pay = pay + emergency
-        if week % 52 == 51:
-            awards = recognition_awards(csos, lv["recognition_awards"] * citizens * keep,
-                                        lv["award_boost"])
-            amounts["awards"] = awards.sum()
-            pay = pay + awards
-        amounts["campaign"] = weekly(lv["awareness_campaign"], citizens) * keep
-        amounts["network"] = weekly(lv["network_support"], citizens) * keep
-        self.network_strength = network_strength(lv["network_support"] * keep,
-                                                 lv["network_scale"])
-        self.spending = Spending(amounts)
-        return pay
-
-    def campaign_input(self, week: int) -> float:
-        """Weekly awareness input of the public awareness campaign."""
-        lv = self.params["levers"]
-        return lv["campaign_effect"] * lv["awareness_campaign"] * self.austerity(week)
-
-    def training_budget(self, week: int, citizens: int) -> float:
-        """Weekly money available to the training programme."""
-        return weekly(self.params["levers"]["training"], citizens) * self.austerity(week)
-
-    def record_training(self, amount: float) -> None:
-        """Book what the training programme actually spent this week."""
-        self.spending.amounts["training"] = amount
-
-    def close_week(self) -> None:
-        """Add this week's spending to the running total."""
-        self.spent_total += self.spending.total
+    policy = property(lambda self: self.government.policy, doc="The active funding policy.")
+    params = property(lambda self: self.government.params, doc="The scenario's state table.")
+    welfare_coverage = property(lambda self: self.government.welfare_coverage,
+                                doc="Share of a resident's need met by welfare this week.")
+    spending = property(lambda self: self.government.spending,
+                        doc="What it spent this week, by item (€).")
+    spent_total = property(lambda self: self.government.spent_total,
+                           doc="Everything it has spent on civil society so far (€).")
+    network_strength = property(lambda self: self.government.network_strength,
+                                doc="Benefit of inter-cooperation network support, in [0, 1).")

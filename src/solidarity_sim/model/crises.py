@@ -83,18 +83,36 @@ class CrisisSchedule:
 
     def __init__(self, crises: list[dict], weeks: int, base_need: np.ndarray,
                  rng: np.random.Generator):
-        self.crises = crises
-        self.profiles = np.array([intensity_profile(c, weeks) for c in crises]).reshape(
-            len(crises), weeks)
-        self.salience = self.profiles * np.array(
-            [attention_profile(c, weeks) for c in crises]).reshape(len(crises), weeks)
-        weight = 1.0 + (VULNERABLE_WEIGHT - 1.0) * (base_need > 0)
-        self.hit = []
+        self.weeks = weeks
+        self.rng = rng
+        self.crises: list[dict] = []
+        self.profiles = np.zeros((0, weeks))
+        self.salience = np.zeros((0, weeks))
+        self.hit: list[np.ndarray] = []
         for crisis in crises:
-            u = rng.random(base_need.size)
-            p_hit = np.clip(crisis["reach"] * weight / weight.mean(), 0.0, 1.0)
-            hits_need = crisis["kind"] in ("economic", "pandemic")
-            self.hit.append((u < p_hit) if hits_need else np.zeros(base_need.size, bool))
+            self.add(crisis, base_need)
+
+    def add(self, crisis: dict, base_need: np.ndarray) -> None:
+        """Add a crisis: its profiles, and who it hits (the next draw of the ``crises`` stream).
+
+        Crises added during a run (interventions) draw after those of the scenario, so a crisis
+        added in its onset week hits the citizens it would have hit had the scenario listed it
+        last.
+        """
+        self.crises.append(crisis)
+        profile = intensity_profile(crisis, self.weeks)
+        self.profiles = np.vstack((self.profiles, profile))
+        self.salience = np.vstack((self.salience,
+                                   profile * attention_profile(crisis, self.weeks)))
+        weight = 1.0 + (VULNERABLE_WEIGHT - 1.0) * (base_need > 0)
+        u = self.rng.random(base_need.size)
+        p_hit = np.clip(crisis["reach"] * weight / weight.mean(), 0.0, 1.0)
+        hits_need = crisis["kind"] in ("economic", "pandemic")
+        self.hit.append((u < p_hit) if hits_need else np.zeros(base_need.size, bool))
+
+    def grow(self, extra: int) -> None:
+        """Make room for ``extra`` new citizens, whom the crises so far did not hit."""
+        self.hit = [np.concatenate((hit, np.zeros(extra, bool))) for hit in self.hit]
 
     def week(self, t: int) -> CrisisWeek:
         """Summarise the crises in week ``t``."""

@@ -115,18 +115,60 @@ def build_network(nbhd: np.ndarray, group: np.ndarray, n_neighbourhoods: int,
     Returns:
         The network.
     """
+    graph = _grid_arrays(n_neighbourhoods)[0]
+    src, dst = draw_ties(nbhd, group, 0, n_neighbourhoods, mean_degree, local_ties, homophily,
+                         rng)
+    return SocialNetwork(_adjacency(src, dst, nbhd.size), graph)
+
+
+def add_citizens(net: SocialNetwork, nbhd: np.ndarray, group: np.ndarray, first: int,
+                 mean_degree: float, local_ties: float, homophily: float,
+                 rng: np.random.Generator) -> SocialNetwork:
+    """The network with citizens ``first`` to ``nbhd.size - 1`` added, and their ties.
+
+    The new citizens send ties by the same tie model, to anyone (old or new); the old citizens'
+    ties stay as they were.
+
+    Args:
+        net: The network so far (of citizens ``0`` to ``first - 1``).
+        nbhd: Neighbourhood of every citizen, the new ones last.
+        group: Identity group of every citizen.
+        first: The first new citizen.
+        mean_degree: Mean number of ties per citizen.
+        local_ties: Probability a tie stays inside the neighbourhood.
+        homophily: Probability a tie links the same group.
+        rng: The random stream the new ties are drawn from.
+    """
+    n = nbhd.size
+    src, dst = draw_ties(nbhd, group, first, net.neighbourhoods.number_of_nodes(), mean_degree,
+                         local_ties, homophily, rng)
+    old = net.adjacency.tocoo()
+    src = np.concatenate((old.row[old.row < old.col], src))
+    dst = np.concatenate((old.col[old.row < old.col], dst))
+    return SocialNetwork(_adjacency(src, dst, n), net.neighbourhoods)
+
+
+def draw_ties(nbhd: np.ndarray, group: np.ndarray, first: int, n_neighbourhoods: int,
+              mean_degree: float, local_ties: float, homophily: float,
+              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The ties that citizens ``first`` and later send, as (source, destination) arrays.
+
+    Each sends Poisson(``mean_degree`` / 2) ties: inside its neighbourhood with probability
+    ``local_ties`` (else to a random adjacent one), to its own group with probability
+    ``homophily``, the other end a uniform member of that block. Self-ties are dropped.
+    """
     n = nbhd.size
     # citizen ids as 32-bit integers while they fit: half the memory of 64-bit tie arrays
     # (SciPy widens the CSR row pointers itself if the ties outgrow them)
     index = np.int32 if n <= np.iinfo(np.int32).max else np.int64
-    graph, nb_ptr, nb_idx = _grid_arrays(n_neighbourhoods)
+    _, nb_ptr, nb_idx = _grid_arrays(n_neighbourhoods)
     block = nbhd.astype(np.int64) * 2 + group
     members = np.argsort(block, kind="stable").astype(index)
     block_size = np.bincount(block, minlength=2 * n_neighbourhoods)
     block_start = np.concatenate(([0], np.cumsum(block_size)[:-1]))
 
-    stubs = rng.poisson(mean_degree / 2.0, size=n)
-    src = np.repeat(np.arange(n, dtype=index), stubs)
+    stubs = rng.poisson(mean_degree / 2.0, size=n - first)
+    src = np.repeat(np.arange(first, n, dtype=index), stubs)
     m = src.size
     u_local, u_adj, u_group, u_pick = rng.random((4, m))
     k = nbhd[src].astype(np.int64)
@@ -144,10 +186,14 @@ def build_network(nbhd: np.ndarray, group: np.ndarray, n_neighbourhoods: int,
     dst = members[block_start[target_block[ok]] + (u_pick[ok] * size[ok]).astype(np.int64)]
     src = src[ok]
     keep = src != dst
-    src, dst = src[keep], dst[keep]
+    return src[keep], dst[keep]
+
+
+def _adjacency(src: np.ndarray, dst: np.ndarray, n: int) -> sp.csr_array:
+    """The symmetric 0/1 adjacency matrix of undirected ties."""
     rows = np.concatenate((src, dst))
     cols = np.concatenate((dst, src))
     adjacency = sp.csr_array((np.ones(rows.size, dtype=np.float64), (rows, cols)), shape=(n, n))
     adjacency.sum_duplicates()
     adjacency.data[:] = 1.0
-    return SocialNetwork(adjacency, graph)
+    return adjacency

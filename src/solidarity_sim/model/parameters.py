@@ -363,6 +363,9 @@ SCHEMA: dict[str, Any] = {
                                        unit="per week"),
     },
     "crises": Param([], "list[crisis]", doc="Scheduled crises; see the crisis table."),
+    "events": Param([], "list[event]", doc="Scheduled interventions: a crisis that starts, "
+                                           "state parameters that change, or a CSO's practices "
+                                           "that change, at the start of a week."),
 }
 """The parameter tree: nested tables whose leaves are :class:`Param`."""
 
@@ -418,7 +421,7 @@ def markdown_table() -> str:
     rows = ["| parameter | default | unit | range | basis | meaning |", "|---|---|---|---|---|---|"]
     leaves = list(iter_params()) + [(f"crises[].{k}", p) for k, p in CRISIS_SCHEMA.items()]
     for path, p in leaves:
-        if p.kind in ("list[str]", "list[crisis]") or path in ("name", "description"):
+        if p.kind.startswith("list[") or path in ("name", "description"):
             continue
         default = f"`{p.default}`" if p.kind != "str" else f"`{p.default!r}`"
         rows.append(f"| `{path}` | {default} | {p.unit or '–'} | {p.allowed()} | {p.basis} "

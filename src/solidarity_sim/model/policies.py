@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .calendar import WEEKS_PER_YEAR, weekly
 from .csos import CSOTable
 
 GRANT_APPLICATION_WEEKS = 4
@@ -49,11 +50,6 @@ class Spending:
     def total(self) -> float:
         """All civil-society spending this week."""
         return sum(self.amounts.values())
-
-
-def weekly(per_capita_year: float, citizens: int) -> float:
-    """Turn €/citizen/year into € per week for a population."""
-    return per_capita_year * citizens / 52.0
 
 
 def _eligible(csos: CSOTable, clause: float | None = None) -> np.ndarray:
@@ -147,3 +143,104 @@ def recognition_awards(csos: CSOTable, prize: float, boost: float) -> np.ndarray
 def network_strength(per_capita_year: float, scale: float) -> float:
     """Benefit of inter-cooperation network support, in [0, 1): ``1 - exp(-support / scale)``."""
     return 1.0 - np.exp(-per_capita_year / scale) if scale > 0 else 0.0
+
+
+class Government:
+    """The state's logic: welfare coverage, the funding policy and the levers.
+
+    The Mesa ``State`` agent (:mod:`.agents`) is a view over it.
+
+    Args:
+        params: The scenario's ``state`` table (read every week, so a change acts at once).
+        csos: The CSO arrays it pays.
+
+    Attributes:
+        params: The scenario's ``state`` table.
+        spending: What it spent this week, by item.
+        spent_total: Everything it has spent on civil society so far, in €.
+    """
+
+    def __init__(self, params: dict, csos: CSOTable):
+        self.params = params
+        self.csos = csos
+        self.spending = Spending()
+        self.spent_total = 0.0
+        self.welfare_coverage = params["welfare_coverage"]
+        self.network_strength = 0.0
+        self._coverage: np.ndarray | None = None
+        self._coverage_keep = 1.0
+
+    @property
+    def policy(self) -> str:
+        """The active funding policy."""
+        return self.params["funding"]["policy"]
+
+    def austerity(self, week: int) -> float:
+        """Share of the budgets and welfare coverage left after austerity cuts."""
+        cut = self.params["austerity"]
+        return 1.0 - cut["cut"] if week >= cut["start"] else 1.0
+
+    def coverage(self, week: int, newcomer: np.ndarray) -> np.ndarray:
+        """Share of each citizen's need met by public welfare this week.
+
+        The array is rebuilt only when austerity changes it, so callers can tell by identity.
+        """
+        keep = self.austerity(week)
+        if (self._coverage is None or keep != self._coverage_keep
+                or self._coverage.size != newcomer.size):
+            self.welfare_coverage = self.params["welfare_coverage"] * keep
+            self._coverage = np.where(newcomer, self.params["newcomer_coverage"] * keep,
+                                      self.welfare_coverage)
+            self._coverage_keep = keep
+        return self._coverage
+
+    def changed(self) -> None:
+        """Forget what was derived from :attr:`params` (after an intervention changed them)."""
+        self._coverage = None
+
+    def act(self, week: int, citizens: int, intensity: float, noise: np.ndarray) -> np.ndarray:
+        """Pay CSOs by the funding policy and run the money levers; return payments per CSO.
+
+        Args:
+            week: The current week.
+            citizens: Citizens present (budgets are per citizen).
+            intensity: Crisis intensity, which scales emergency funds.
+            noise: The ``policy`` stream's draws (one per CSO slot).
+        """
+        csos = self.csos
+        fp, lv = self.params["funding"], self.params["levers"]
+        keep = self.austerity(week)
+        amounts = dict.fromkeys(self.spending.amounts, 0.0)
+        pay = FUNDING[self.policy](csos, weekly(fp["budget"], citizens) * keep, week, fp, noise)
+        amounts["funding"] = pay.sum()
+        emergency = emergency_funds(csos, weekly(lv["emergency_fund"], citizens) * keep * intensity)
+        amounts["emergency"] = emergency.sum()
+        pay = pay + emergency
+        if week % WEEKS_PER_YEAR == WEEKS_PER_YEAR - 1:
+            awards = recognition_awards(csos, lv["recognition_awards"] * citizens * keep,
+                                        lv["award_boost"])
+            amounts["awards"] = awards.sum()
+            pay = pay + awards
+        amounts["campaign"] = weekly(lv["awareness_campaign"], citizens) * keep
+        amounts["network"] = weekly(lv["network_support"], citizens) * keep
+        self.network_strength = network_strength(lv["network_support"] * keep,
+                                                 lv["network_scale"])
+        self.spending = Spending(amounts)
+        return pay
+
+    def campaign_input(self, week: int) -> float:
+        """Weekly awareness input of the public awareness campaign."""
+        lv = self.params["levers"]
+        return lv["campaign_effect"] * lv["awareness_campaign"] * self.austerity(week)
+
+    def training_budget(self, week: int, citizens: int) -> float:
+        """Weekly money available to the training programme."""
+        return weekly(self.params["levers"]["training"], citizens) * self.austerity(week)
+
+    def record_training(self, amount: float) -> None:
+        """Book what the training programme actually spent this week."""
+        self.spending.amounts["training"] = amount
+
+    def close_week(self) -> None:
+        """Add this week's spending to the running total."""
+        self.spent_total += self.spending.total

@@ -46,6 +46,7 @@ class Population:
         last_served: Last week the citizen was a CSO beneficiary.
         provider_democracy: Democracy level of the CSOs that served the citizen last.
         join_salience: Crisis salience when the current volunteering spell began.
+        cell: Neighbourhood x group block, ``2 * nbhd + group`` (how CSOs reach citizens).
     """
 
     nbhd: np.ndarray
@@ -69,6 +70,7 @@ class Population:
     last_served: np.ndarray
     provider_democracy: np.ndarray
     join_salience: np.ndarray
+    cell: np.ndarray
 
     @property
     def size(self) -> int:
@@ -130,5 +132,5 @@ def make_population(params: dict, rng: np.random.Generator) -> Population:
         cso=np.full(n, -1, dtype=np.int64), spell_start=np.full(n, NEVER, dtype=np.int64),
         fatigue=np.zeros(n), meaning=np.zeros(n), trained=np.zeros(n, dtype=bool),
         served=np.zeros(n), last_served=np.full(n, NEVER, dtype=np.int64),
-        provider_democracy=np.zeros(n), join_salience=np.zeros(n),
+        provider_democracy=np.zeros(n), join_salience=np.zeros(n), cell=nbhd * 2 + group,
     )

@@ -12,17 +12,18 @@ pairs of the CSOs' catchments (:class:`~solidarity_sim.model.catchments.Catchmen
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .calendar import WEEKS_PER_YEAR
 from .csos import FORMALISATION_LIFT, INFORMAL_PROFILE, F
 from .parameters import FACTORS
 from .policies import application_capacity
 from .records import BURNOUT, FOLDED, OTHER
 
 if TYPE_CHECKING:
-    from .solidarity_model import SolidarityModel
+    from .town import Town
 
 LOAD_MAX = 3.0
 """Workload (demand / capacity) at which the load is capped: heavier loads add no more fatigue
@@ -67,54 +68,54 @@ def happens(u: np.ndarray, hazard: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 # 1. Crises ---------------------------------------------------------------------------------
 
-def present_neighbours(m: SolidarityModel) -> np.ndarray:
+def present_neighbours(town: Town) -> np.ndarray:
     """Each citizen's present neighbours, at least 1: the denominator of the neighbour share."""
-    return np.maximum(m.net.neighbour_sum(m.pop.present.astype(np.float64)), 1.0)
+    return np.maximum(town.net.neighbour_sum(town.pop.present.astype(np.float64)), 1.0)
 
 
-def apply_crises(m: SolidarityModel, t: int) -> None:
+def apply_crises(town: Town, t: int) -> None:
     """Update arrivals, need and availability from the crisis schedule."""
-    pop = m.pop
-    if m.has_arrivals:
+    pop = town.pop
+    if town.has_arrivals:
         np.less_equal(pop.arrival, t, out=pop.present)
         arrived = int(pop.present.sum())
-        if arrived != m.n_present:
-            m.n_present = arrived
-            m.present_neighbours = present_neighbours(m)
-    m.crisis = m.crises.week(t)
-    if m.crises.crises:
-        pop.need = m.crises.need(t, pop.base_need)
-        pop.availability = m.crises.availability(t, pop.base_availability)
+        if arrived != town.n_present:
+            town.n_present = arrived
+            town.present_neighbours = present_neighbours(town)
+    town.crisis = town.crises.week(t)
+    if town.crises.crises:
+        pop.need = town.crises.need(t, pop.base_need)
+        pop.availability = town.crises.availability(t, pop.base_availability)
 
 
 # 2. State -----------------------------------------------------------------------------------
 
-def state_acts(m: SolidarityModel, t: int) -> None:
+def state_acts(town: Town, t: int) -> None:
     """Set welfare coverage and pay CSOs by the funding policy and levers."""
-    noise = m.draw_per_cso("policy")
-    m.payments = m.state.act(t, m.n_present, m.crisis.intensity, noise)
-    m.coverage = m.state.coverage(t, m.pop.newcomer)
+    noise = town.draw_per_cso("policy")
+    town.payments = town.state.act(t, town.n_present, town.crisis.intensity, noise)
+    town.coverage = town.state.coverage(t, town.pop.newcomer)
 
 
 # 3. Awareness -------------------------------------------------------------------------------
 
-def spread_awareness(m: SolidarityModel, t: int) -> None:
+def spread_awareness(town: Town, t: int) -> None:
     """Awareness grows from volunteering neighbours, CSO outreach, crises and campaigns; decays."""
-    pop, csos, a = m.pop, m.cso_table, m.p["awareness"]
-    m.neighbour_share = m.volunteer_neighbours / m.present_neighbours
+    pop, csos, a = town.pop, town.cso_table, town.p["awareness"]
+    town.neighbour_share = town.volunteer_neighbours / town.present_neighbours
     # factor 07 (awareness practice) and 04 (recognition): outreach in the catchment
-    outreach_j = (m.p["effects"]["awareness_outreach"] * csos.factor("awareness")
+    outreach_j = (town.p["effects"]["awareness_outreach"] * csos.factor("awareness")
                   * (0.5 + csos.recognition) * csos.active)
-    outreach_k = a["outreach"] * -np.expm1(-m.pairs.nbhd_sum(outreach_j))
-    drive = (a["media"] + a["neighbours"] * m.neighbour_share + outreach_k[pop.nbhd]
-             + a["crisis"] * m.crisis.salience + m.state.campaign_input(t))
+    outreach_k = a["outreach"] * -np.expm1(-town.pairs.nbhd_sum(outreach_j))
+    drive = (a["media"] + a["neighbours"] * town.neighbour_share + outreach_k[pop.nbhd]
+             + a["crisis"] * town.crisis.salience + town.state.campaign_input(t))
     aw = pop.awareness
     # change = (1 - aw) * (1 - exp(-drive)) - decay * aw, for present citizens; computed in
     # place as (aw - 1) * expm1(-drive), which is the same number
     change = np.expm1(-drive, out=drive)
     change *= aw - 1.0
     change -= a["decay"] * aw
-    if m.n_present < pop.size:
+    if town.n_present < pop.size:
         change *= pop.present
     aw += change
     np.clip(aw, 0.0, 1.0, out=aw)
@@ -122,139 +123,101 @@ def spread_awareness(m: SolidarityModel, t: int) -> None:
 
 # 4. Recruitment -----------------------------------------------------------------------------
 
-def appeal(m: SolidarityModel) -> np.ndarray:
+def appeal(town: Town) -> np.ndarray:
     """How strongly each CSO draws recruits and demand: recognition attracts (factor 04)."""
-    csos = m.cso_table
-    return (1.0 + m.p["effects"]["recognition_attraction"] * csos.recognition) * csos.active
+    csos = town.cso_table
+    return (1.0 + town.p["effects"]["recognition_attraction"] * csos.recognition) * csos.active
 
 
-def attractiveness(m: SolidarityModel) -> np.ndarray:
+def attractiveness(town: Town) -> np.ndarray:
     """Attractiveness of each CSO to recruits of each group (CSOs x 2).
 
     :func:`appeal`, less for minority members where a CSO is not pluralist (factor 03,
     exclusive solidarity).
     """
-    return appeal(m)[:, None] * inclusion(m)
+    return appeal(town)[:, None] * inclusion(town)
 
 
-def inclusion(m: SolidarityModel) -> np.ndarray:
+def inclusion(town: Town) -> np.ndarray:
     """Share of each group's members a CSO reaches (CSOs x 2): exclusive CSOs miss minorities."""
-    csos, e = m.cso_table, m.p["effects"]
+    csos, e = town.cso_table, town.p["effects"]
     reach = np.ones((len(csos), 2))
     reach[:, 1] = 1.0 - e["pluralism_reach"] * (1.0 - csos.factor("pluralism"))
     return reach
 
 
-def uptake(m: SolidarityModel) -> np.ndarray:
+def uptake(town: Town) -> np.ndarray:
     """Share of the need in its catchment that is brought to each CSO: known CSOs get more.
 
     ``(1 + e * recognition) / (1 + e)`` with ``e`` the recognition attraction (factor 04:
     recognition raises demand for a CSO's services).
     """
-    e = m.p["effects"]["recognition_attraction"]
-    return (1.0 + e * m.cso_table.recognition) / (1.0 + e)
+    e = town.p["effects"]["recognition_attraction"]
+    return (1.0 + e * town.cso_table.recognition) / (1.0 + e)
 
 
-def start_spells(m: SolidarityModel, who: np.ndarray, cso: np.ndarray, t: int) -> None:
+def start_spells(town: Town, who: np.ndarray, cso: np.ndarray, t: int) -> None:
     """Make citizens volunteers of the given CSOs from week ``t``."""
-    pop = m.pop
+    pop = town.pop
     pop.volunteer[who] = True
     pop.cso[who] = cso
     pop.spell_start[who] = t
     pop.meaning[who] = pop.disposition[who]  # then adapts to the CSO's meaning practice
-    pop.join_salience[who] = m.crisis.salience
-    np.add.at(m.cso_table.members, cso, 1)
-    np.add.at(m.volunteer_neighbours, m.net.neighbours_of(who), 1.0)
-    m.flows["joins"] += who.size
+    pop.join_salience[who] = town.crisis.salience
+    np.add.at(town.cso_table.members, cso, 1)
+    np.add.at(town.volunteer_neighbours, town.net.neighbours_of(who), 1.0)
+    town.flows["joins"] += who.size
 
 
-def recruit(m: SolidarityModel, t: int) -> None:
+def recruit(town: Town, t: int) -> None:
     """Bystanders join a reachable CSO with a hazard from their state and their neighbours."""
-    pop, v, e = m.pop, m.p["volunteering"], m.p["effects"]
-    u_join = m.draw("recruitment", pop.size)
-    weights = m.pairs.of(attractiveness(m))
-    best = m.pairs.cell_max(weights)
+    pop, v, e = town.pop, town.p["volunteering"], town.p["effects"]
+    u_join = town.draw("recruitment", pop.size)
+    weights = town.pairs.of(attractiveness(town))
+    best = town.pairs.cell_max(weights)
     hazard = (v["join_rate"] * pop.availability * pop.disposition * pop.awareness
-              * (1.0 + v["contagion"] * m.neighbour_share) * (1.0 - pop.fatigue)
-              * (1.0 + v["crisis_motivation"] * m.crisis.salience))
+              * (1.0 + v["contagion"] * town.neighbour_share) * (1.0 - pop.fatigue)
+              * (1.0 + v["crisis_motivation"] * town.crisis.salience))
     # factor 01: beneficiaries involved in decisions become volunteers (Trussell Trust, RIO);
     # the boost is 1 for everyone not served in the last BENEFICIARY_MEMORY weeks
     recent = np.flatnonzero(pop.last_served >= t - BENEFICIARY_MEMORY)
     hazard[recent] *= 1.0 + e["democracy_recruitment"] * pop.provider_democracy[recent]
-    hazard *= best[m.cell]
+    hazard *= best[town.cell]
     hazard *= pop.present & ~pop.volunteer
     joins, u_pick = happens(u_join, hazard)
     if joins.size:
-        start_spells(m, joins, m.pairs.choose(weights, m.cell[joins], u_pick), t)
+        start_spells(town, joins, town.pairs.choose(weights, town.cell[joins], u_pick), t)
 
 
 # 5. Service ---------------------------------------------------------------------------------
 
-def volunteer_capacity(m: SolidarityModel) -> np.ndarray:
+def volunteer_capacity(town: Town) -> np.ndarray:
     """Need units each CSO's volunteers can serve this week."""
-    pop, v = m.pop, m.p["volunteering"]
+    pop, v = town.pop, town.p["volunteering"]
     vols = np.flatnonzero(pop.volunteer)
     effort = v["productivity"] * (1.0 + v["training_bonus"] * pop.trained[vols]) * (
         1.0 - FATIGUE_PRODUCTIVITY * pop.fatigue[vols])
-    return np.bincount(pop.cso[vols], weights=effort, minlength=len(m.cso_table))
+    return np.bincount(pop.cso[vols], weights=effort, minlength=len(town.cso_table))
 
 
-class WelfareGap(NamedTuple):
-    """The need that welfare leaves this week (see :func:`need_after_welfare`).
-
-    Attributes:
-        remaining: Need left after welfare, per citizen.
-        need_cell: Need before welfare, per cell.
-        remaining_cell: Need left after welfare, per cell.
-        needy: The citizens with need left (only they can be served).
-        needy_cell: Their cells.
-    """
-
-    remaining: np.ndarray
-    need_cell: np.ndarray
-    remaining_cell: np.ndarray
-    needy: np.ndarray
-    needy_cell: np.ndarray
-
-
-def need_after_welfare(m: SolidarityModel) -> WelfareGap:
-    """The need left after welfare, per citizen and per cell.
-
-    Need, coverage and who is present change only in crises, austerity and arrivals, so the
-    result is kept until one of them changes (the arrays are replaced, not edited, then).
-    """
-    pop = m.pop
-    cached = getattr(m, "_need_after_welfare", None)
-    if (cached is None or cached[0] is not pop.need or cached[1] is not m.coverage
-            or cached[2] != m.n_present):
-        need_here = pop.need * pop.present
-        remaining = need_here * (1.0 - m.coverage)
-        needy = np.flatnonzero(remaining > 0)
-        cached = (pop.need, m.coverage, m.n_present, WelfareGap(
-            remaining, np.bincount(m.cell, weights=need_here, minlength=m.n_cells),
-            np.bincount(m.cell, weights=remaining, minlength=m.n_cells), needy, m.cell[needy]))
-        m._need_after_welfare = cached
-    return cached[3]
-
-
-def serve(m: SolidarityModel, t: int) -> None:
+def serve(town: Town, t: int) -> None:
     """CSOs serve the need that welfare leaves, in their catchment, rationing proportionally."""
-    pop, csos, c = m.pop, m.cso_table, m.p["csos"]
-    fp = m.p["state"]["funding"]
+    pop, csos, c = town.pop, town.cso_table, town.p["csos"]
+    fp = town.p["state"]["funding"]
     csos.spend = c["spend_rate"] * np.maximum(csos.budget, 0.0) * csos.active
     staff = csos.spend / c["unit_cost"]
-    overhead = application_capacity(csos, t, fp, m.state.policy)
-    csos.capacity = (volunteer_capacity(m) + staff) * overhead * csos.active
+    overhead = application_capacity(csos, t, fp, town.state.policy)
+    csos.capacity = (volunteer_capacity(town) + staff) * overhead * csos.active
 
-    gap = need_after_welfare(m)
+    gap = town.welfare_gap()
     need_cell, by_cell = gap.need_cell, gap.remaining_cell
-    pairs, n = m.pairs, len(csos)
+    pairs, n = town.pairs, len(csos)
     # each cell's need goes to the CSOs serving it, in proportion to their attractiveness:
     # recognition draws demand (factor 04); exclusive CSOs serve fewer minority members (03)
-    weights = appeal(m)[pairs.cso]
+    weights = appeal(town)[pairs.cso]
     total = pairs.cell_sum(weights)[pairs.cell]
     share = np.divide(weights, total, out=np.zeros(len(pairs)), where=total > 0) * pairs.of(
-        inclusion(m) * uptake(m)[:, None])
+        inclusion(town) * uptake(town)[:, None])
     served = np.zeros(len(pairs))
     spare, left = csos.capacity.copy(), by_cell.copy()
     for rnd in range(SERVICE_ROUNDS):
@@ -276,18 +239,18 @@ def serve(m: SolidarityModel, t: int) -> None:
                                                where=csos.demand < LOAD_MAX * csos.capacity),
                          0.0)
     met_cell = pairs.cell_sum(served)
-    share_met = np.divide(met_cell, by_cell, out=np.zeros(m.n_cells), where=by_cell > 0)
+    share_met = np.divide(met_cell, by_cell, out=np.zeros(town.n_cells), where=by_cell > 0)
     served_needy = share_met[gap.needy_cell] * gap.remaining[gap.needy]
     pop.served = np.zeros(pop.size)
     pop.served[gap.needy] = served_needy
     provider_dem = np.divide(pairs.cell_sum(csos.factor("democracy")[pairs.cso] * served),
-                             met_cell, out=np.zeros(m.n_cells), where=met_cell > 0)
+                             met_cell, out=np.zeros(town.n_cells), where=met_cell > 0)
     got = served_needy > 0
     beneficiaries = gap.needy[got]
     pop.last_served[beneficiaries] = t
     pop.provider_democracy[beneficiaries] = provider_dem[gap.needy_cell[got]]
 
-    f = m.flows  # cells alternate majority, minority
+    f = town.flows  # cells alternate majority, minority
     f["need_total"] = float(need_cell.sum())
     f["need_met_state"] = float((need_cell - by_cell).sum())
     f["need_met_csos"] = float(met_cell.sum())
@@ -298,53 +261,53 @@ def serve(m: SolidarityModel, t: int) -> None:
 
 # 6. Volunteer wellbeing and retention ---------------------------------------------------------
 
-def effective_scalability(m: SolidarityModel) -> np.ndarray:
+def effective_scalability(town: Town) -> np.ndarray:
     """Scalability practice, raised by inter-cooperation network support (SSOLEIL 8.3.3)."""
-    s = m.cso_table.factor("scalability")
-    return s + (1.0 - s) * m.state.network_strength
+    s = town.cso_table.factor("scalability")
+    return s + (1.0 - s) * town.state.network_strength
 
 
-def train(m: SolidarityModel, t: int, vols: np.ndarray, j: np.ndarray) -> None:
+def train(town: Town, t: int, vols: np.ndarray, j: np.ndarray) -> None:
     """CSOs with meaning practice train volunteers (DAC); the state's programme trains more.
 
     One uniform per citizen decides both: below the CSO's chance, the CSO trains; in the next
     slice of the unit interval (as wide as the programme's chance), the state's programme does.
 
     Args:
-        m: The model.
+        town: The town.
         t: The week.
         vols: The volunteers.
         j: Their CSOs.
     """
-    pop = m.pop
-    u = m.draw("training", pop.size)[vols]
-    p_cso = (m.p["volunteering"]["training_rate"] * m.cso_table.factor("meaning"))[j]
+    pop = town.pop
+    u = town.draw("training", pop.size)[vols]
+    p_cso = (town.p["volunteering"]["training_rate"] * town.cso_table.factor("meaning"))[j]
     trains = u < p_cso
-    budget = m.state.training_budget(t, m.n_present)
+    budget = town.state.training_budget(t, town.n_present)
     untrained = ~pop.trained[vols]
     n_untrained = int(np.count_nonzero(untrained))
     if budget > 0 and n_untrained:
-        cost = m.p["state"]["levers"]["training_cost"]
+        cost = town.p["state"]["levers"]["training_cost"]
         p_state = min(1.0, budget / (cost * n_untrained))
         by_state = untrained & ~trains & (u < p_cso + p_state)
         trains |= by_state
-        m.state.record_training(cost * int(np.count_nonzero(by_state)))
+        town.state.record_training(cost * int(np.count_nonzero(by_state)))
     pop.trained[vols] |= trains
 
 
-def wellbeing_and_retention(m: SolidarityModel, t: int) -> None:
+def wellbeing_and_retention(town: Town, t: int) -> None:
     """Fatigue follows workload and recovery, meaning follows the CSO; volunteers may quit."""
-    pop, csos, v, e = m.pop, m.cso_table, m.p["volunteering"], m.p["effects"]
-    u_quit = m.draw("retention", pop.size)
+    pop, csos, v, e = town.pop, town.cso_table, town.p["volunteering"], town.p["effects"]
+    u_quit = town.draw("retention", pop.size)
     vols = np.flatnonzero(pop.volunteer)
     j = pop.cso[vols]
-    train(m, t, vols, j)
+    train(town, t, vols, j)
     before = pop.fatigue[vols]
     pop.fatigue *= 1.0 - v["fatigue_recovery"]  # former volunteers rest
     # per-CSO terms first, then one look-up per volunteer
     # factor 06: good management of scale shields volunteers from overload
     overload = (v["fatigue_gain"] * csos.load * (
-        1.0 - e["scalability_relief"] * effective_scalability(m)))[j]
+        1.0 - e["scalability_relief"] * effective_scalability(town)))[j]
     # factor 08: wellbeing care and training speed recovery (Debt Aid Companion)
     care = (1.0 + e["meaning_recovery"] * csos.factor("meaning"))[j] + (
         v["training_recovery"] * pop.trained[vols])
@@ -363,36 +326,36 @@ def wellbeing_and_retention(m: SolidarityModel, t: int) -> None:
                * (1.0 + v["idle_quit"] * np.maximum(0.0, 1.0 - csos.load))[j]
                # the crisis motivation that brought a volunteer in fades with the crisis
                * (1.0 + v["episodic_quit"] * np.maximum(
-                   0.0, pop.join_salience[vols] - m.crisis.salience))
+                   0.0, pop.join_salience[vols] - town.crisis.salience))
                * (1.0 + v["early_quit"] * np.exp(-tenure / max(v["early_weeks"], 1e-9))))
     hazard = h_burn + h_other
     quits, u_reason = happens(u_quit[vols], hazard)
     burnout = u_reason < h_burn[quits] / hazard[quits]  # competing risks
-    end_spells(m, vols[quits], np.where(burnout, BURNOUT, OTHER), t)
+    end_spells(town, vols[quits], np.where(burnout, BURNOUT, OTHER), t)
     stay = vols.size - quits.size
-    m.flows["fatigue_mean"] = (fatigue.sum() - fatigue[quits].sum()) / stay if stay else 0.0
-    m.flows["mean_tenure"] = (tenure.sum() - tenure[quits].sum()) / stay if stay else 0.0
+    town.flows["fatigue_mean"] = (fatigue.sum() - fatigue[quits].sum()) / stay if stay else 0.0
+    town.flows["mean_tenure"] = (tenure.sum() - tenure[quits].sum()) / stay if stay else 0.0
 
 
-def end_spells(m: SolidarityModel, who: np.ndarray, reasons: np.ndarray | int, t: int) -> None:
+def end_spells(town: Town, who: np.ndarray, reasons: np.ndarray | int, t: int) -> None:
     """Volunteers stop in week ``t``; their spells are logged with their reasons (codes)."""
-    pop = m.pop
+    pop = town.pop
     cso = pop.cso[who]
-    m.spells.close(who, cso, pop.spell_start[who], t, reasons)
-    np.subtract.at(m.cso_table.members, cso, 1)
-    np.subtract.at(m.volunteer_neighbours, m.net.neighbours_of(who), 1.0)
+    town.spells.close(who, cso, pop.spell_start[who], t, reasons)
+    np.subtract.at(town.cso_table.members, cso, 1)
+    np.subtract.at(town.volunteer_neighbours, town.net.neighbours_of(who), 1.0)
     pop.volunteer[who] = False
     pop.cso[who] = -1
-    m.flows["quits"] += who.size
-    m.flows["quits_burnout"] += int(np.count_nonzero(np.asarray(reasons) == BURNOUT))
+    town.flows["quits"] += who.size
+    town.flows["quits_burnout"] += int(np.count_nonzero(np.asarray(reasons) == BURNOUT))
 
 
 # 7. CSO dynamics ----------------------------------------------------------------------------
 
-def cso_dynamics(m: SolidarityModel, t: int) -> None:
+def cso_dynamics(town: Town, t: int) -> None:
     """Legitimacy, recognition, money, scale and dissolution of every CSO."""
-    csos, c, e = m.cso_table, m.p["csos"], m.p["effects"]
-    u_scale = m.draw_per_cso("scale")
+    csos, c, e = town.cso_table, town.p["csos"], town.p["effects"]
+    u_scale = town.draw_per_cso("scale")
     csos.volunteers = csos.members.copy()
     csos.peak_volunteers = np.maximum(csos.peak_volunteers, csos.volunteers)
     # factors 02 and 05: impact becomes legitimacy only when reported and demonstrated
@@ -405,68 +368,68 @@ def cso_dynamics(m: SolidarityModel, t: int) -> None:
     drive = csos.legitimacy * (1.0 - e["recognition_practice"] * (1.0 - csos.factor("recognition")))
     csos.recognition += c["recognition_rate"] * (drive - csos.recognition) * csos.active
 
-    d = m.p["donations"]
-    pool = d["per_capita"] * m.n_present / 52.0 * (1.0 - d["crisis_sensitivity"]
-                                                   * m.crisis.economic)
+    d = town.p["donations"]
+    pool = d["per_capita"] * town.n_present / WEEKS_PER_YEAR * (1.0 - d["crisis_sensitivity"]
+                                                   * town.crisis.economic)
     # factor 02: transparency is a trust criterion for donors
     trust = csos.recognition * (1.0 + e["transparency_trust"] * csos.factor("transparency")) \
         * csos.active
     donations = pool * trust / trust.sum() if trust.sum() > 0 else np.zeros(len(csos))
-    csos.income = m.payments + donations
+    csos.income = town.payments + donations
     csos.income_total += csos.income
     csos.budget += csos.income - csos.spend
-    m.flows["donations"] = float(donations.sum())
-    m.flows["cso_income"] = float(csos.income.sum())
-    m.flows["cso_spend"] = float(csos.spend.sum())
+    town.flows["donations"] = float(donations.sum())
+    town.flows["cso_income"] = float(csos.income.sum())
+    town.flows["cso_spend"] = float(csos.spend.sum())
 
     # factor 06 (and 04 via demand): catchment grows under excess demand when managed well
     # recognition brings demand, management turns it into reach; idle, unmanaged CSOs retreat
-    managed = effective_scalability(m)
+    managed = effective_scalability(town)
     grow = csos.active & (csos.load >= BUSY) & (
         u_scale < e["scalability_growth"] * managed * csos.recognition)
     shrink = csos.active & (csos.scale > 1) & (csos.load < IDLE) & (
         u_scale > 1.0 - c["shrink_rate"] * (1.0 - managed))
-    csos.scale = np.minimum(np.maximum(csos.scale + grow - shrink, 1), m.n_neighbourhoods)
+    csos.scale = np.minimum(np.maximum(csos.scale + grow - shrink, 1), town.n_neighbourhoods)
 
     gone = np.flatnonzero(csos.active & (csos.volunteers == 0)
                           & (csos.budget < c["dissolve_budget"]))
-    dissolve(m, gone, t)
+    dissolve(town, gone, t)
     if grow.any() or shrink.any():
-        m.update_reach()
+        town.update_reach()
 
 
-def dissolve(m: SolidarityModel, rows: np.ndarray, t: int) -> None:
+def dissolve(town: Town, rows: np.ndarray, t: int) -> None:
     """CSOs stop in week ``t``; the money they still hold leaves the CSO sector (booked)."""
     if rows.size == 0:
         return
-    csos = m.cso_table
+    csos = town.cso_table
     csos.active[rows] = False
     csos.dissolved[rows] = t
-    m.flows["csos_dissolved"] += rows.size
-    m.flows["cso_money_at_dissolution"] += float(csos.budget[rows].sum())
+    town.flows["csos_dissolved"] += rows.size
+    town.flows["cso_money_at_dissolution"] += float(csos.budget[rows].sum())
     csos.budget[rows] = 0.0
-    m.update_reach()
+    town.update_reach()
 
 
 # 8. Informal groups: emergence, folding and institutionalisation ---------------------------------
 
-def emergence(m: SolidarityModel, t: int) -> None:
+def emergence(town: Town, t: int) -> None:
     """Informal groups fold or formalise; in a crisis, needy neighbourhoods found new ones."""
-    u_found = m.draw("emergence", m.n_neighbourhoods)
-    u_formal = m.draw_per_cso("emergence")
-    u_fold = m.draw_per_cso("folding")
-    if not m.p["emergence"]["enabled"]:
+    u_found = town.draw("emergence", town.n_neighbourhoods)
+    u_formal = town.draw_per_cso("emergence")
+    u_fold = town.draw_per_cso("folding")
+    if not town.p["emergence"]["enabled"]:
         return
-    fold_groups(m, t, u_fold)
-    informal = m.cso_table.active & ~m.cso_table.formal
-    formalise_groups(m, t, u_formal, informal)
-    if m.crisis.active:
-        found_groups(m, t, u_found, informal)
+    fold_groups(town, t, u_fold)
+    informal = town.cso_table.active & ~town.cso_table.formal
+    formalise_groups(town, t, u_formal, informal)
+    if town.crisis.active:
+        found_groups(town, t, u_found, informal)
 
 
-def formalise_groups(m: SolidarityModel, t: int, u: np.ndarray, informal: np.ndarray) -> None:
+def formalise_groups(town: Town, t: int, u: np.ndarray, informal: np.ndarray) -> None:
     """Informal groups old and large enough may become formal associations (practice lifts)."""
-    csos, em = m.cso_table, m.p["emergence"]
+    csos, em = town.cso_table, town.p["emergence"]
     eligible = informal & (t - csos.founded >= em["institutionalise_after"]) & (
         csos.volunteers >= em["institutionalise_members"])
     formalise = np.flatnonzero(eligible & (u < em["institutionalise_rate"]))
@@ -477,31 +440,31 @@ def formalise_groups(m: SolidarityModel, t: int, u: np.ndarray, informal: np.nda
         csos.factors[formalise, F[name]] = np.minimum(1.0, col + lift)
     csos.formal[formalise] = True
     csos.formalised[formalise] = t
-    m.flows["csos_formalised"] = formalise.size
+    town.flows["csos_formalised"] = formalise.size
 
 
-def found_groups(m: SolidarityModel, t: int, u: np.ndarray, informal: np.ndarray) -> None:
+def found_groups(town: Town, t: int, u: np.ndarray, informal: np.ndarray) -> None:
     """Needy neighbourhoods without an informal group may found one (in a crisis).
 
     ``informal`` marks the groups that were informal before this week's formalisations.
     """
-    pop, csos, em = m.pop, m.cso_table, m.p["emergence"]
-    k_n = m.n_neighbourhoods
+    pop, csos, em = town.pop, town.cso_table, town.p["emergence"]
+    k_n = town.n_neighbourhoods
     residents = np.bincount(pop.nbhd, weights=pop.present, minlength=k_n)
-    unmet = np.bincount(pop.nbhd, weights=need_after_welfare(m).remaining - pop.served,
+    unmet = np.bincount(pop.nbhd, weights=town.welfare_gap().remaining - pop.served,
                         minlength=k_n)
     aware = np.bincount(pop.nbhd, weights=pop.awareness * pop.present, minlength=k_n)
     per_capita = np.divide(unmet, residents, out=np.zeros(k_n), where=residents > 0)
     mean_aware = np.divide(aware, residents, out=np.zeros(k_n), where=residents > 0)
     has_group = np.zeros(k_n, bool)
     has_group[csos.home[informal]] = True
-    p_found = em["rate"] * m.crisis.salience * mean_aware
+    p_found = em["rate"] * town.crisis.salience * mean_aware
     found = np.flatnonzero((per_capita > em["unmet_threshold"]) & ~has_group & (u < p_found))
     for k in found:
-        found_group(m, int(k), t)
+        found_group(town, int(k), t)
 
 
-def fold_groups(m: SolidarityModel, t: int, u: np.ndarray) -> None:
+def fold_groups(town: Town, t: int, u: np.ndarray) -> None:
     """Informal groups disappear with a hazard that management of scale lowers (factor 06).
 
     A group with no legal form, accounts or staff lasts only while its members keep it going;
@@ -509,30 +472,31 @@ def fold_groups(m: SolidarityModel, t: int, u: np.ndarray) -> None:
     network support), reduces that risk. Formal associations persist as legal entities. The
     members of a folded group stop volunteering (spell reason ``"folded"``).
     """
-    csos = m.cso_table
+    csos = town.cso_table
     informal = csos.active & ~csos.formal
     if not informal.any():
         return
-    hazard = m.p["emergence"]["fold_rate"] * (1.0 - effective_scalability(m))
+    hazard = town.p["emergence"]["fold_rate"] * (1.0 - effective_scalability(town))
     folded = np.flatnonzero(informal & (u < _exp_hazard(hazard)))
     if folded.size == 0:
         return
-    members = np.flatnonzero(m.pop.volunteer & np.isin(m.pop.cso, folded))
-    end_spells(m, members, FOLDED, t)
-    dissolve(m, folded, t)
+    members = np.flatnonzero(town.pop.volunteer & np.isin(town.pop.cso, folded))
+    end_spells(town, members, FOLDED, t)
+    dissolve(town, folded, t)
 
 
-def found_group(m: SolidarityModel, k: int, t: int) -> None:
+def found_group(town: Town, k: int, t: int) -> None:
     """Found an informal mutual-aid group in neighbourhood ``k`` with its keenest residents."""
-    pop = m.pop
+    pop = town.pop
     candidates = np.flatnonzero((pop.nbhd == k) & pop.present & ~pop.volunteer)
     if candidates.size == 0:
         return
     keen = pop.disposition[candidates] * pop.availability[candidates] * pop.awareness[candidates]
-    founders = candidates[np.argsort(-keen, kind="stable")[:m.p["emergence"]["founders"]]]
+    em = town.p["emergence"]
+    founders = candidates[np.argsort(-keen, kind="stable")[:em["founders"]]]
     factors = np.array([[INFORMAL_PROFILE[f] for f in FACTORS]])
-    row = m.cso_table.add(factors, np.array([k]), t, formal=False, budget=0.0)
-    m.cso_table.recognition[row] = m.p["emergence"]["media_recognition"] * m.crisis.salience
-    m.flows["csos_founded"] += 1
-    m.update_reach()
-    start_spells(m, founders, np.full(founders.size, row[0]), t)
+    row = town.cso_table.add(factors, np.array([k]), t, formal=False, budget=0.0)
+    town.cso_table.recognition[row] = em["media_recognition"] * town.crisis.salience
+    town.flows["csos_founded"] += 1
+    town.update_reach()
+    start_spells(town, founders, np.full(founders.size, row[0]), t)

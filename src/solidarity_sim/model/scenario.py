@@ -10,21 +10,17 @@ bad value and what is allowed, and is raised as :class:`ScenarioError`.
 from __future__ import annotations
 
 import copy
-import difflib
 import hashlib
 import json
-import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .parameters import CRISIS_SCHEMA, SCHEMA, Param, defaults
-
-
-class ScenarioError(ValueError):
-    """A scenario file, override or value is invalid; the message says where and why."""
+from .checks import ScenarioError, check_value, unknown_key
+from .events import check_event_tables
+from .parameters import CRISIS_SCHEMA, SCHEMA, defaults
 
 
 def bundled_dir() -> Path:
@@ -190,14 +186,6 @@ def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def unknown_key(where: str, path: str, key: str, valid: list[str]) -> ScenarioError:
-    """The error for an unknown key: names it, suggests the closest valid key, lists them all."""
-    hint = difflib.get_close_matches(key, valid, n=1)
-    maybe = f" Did you mean '{hint[0]}'?" if hint else ""
-    return ScenarioError(f"{where}: unknown key '{path}'.{maybe} Valid keys here: "
-                         f"{', '.join(valid)}.")
-
-
 def check_keys(data: Mapping[str, Any], schema: Mapping[str, Any], where: str,
                prefix: str = "") -> None:
     """Reject keys that the schema does not know, suggesting the closest valid key."""
@@ -225,36 +213,6 @@ def _check_crises_keys(value: Any, where: str) -> None:
                 raise unknown_key(where, f"crises.{i}.{key}", key, list(CRISIS_SCHEMA))
 
 
-def check_value(param: Param, value: Any, where: str, path: str) -> Any:
-    """Check one value against its parameter; return it (ints are widened to floats)."""
-    def bad(reason: str = "is not allowed") -> ScenarioError:
-        return ScenarioError(f"{where}: key '{path}': value {value!r} {reason}; allowed: "
-                             f"{param.allowed()}")
-
-    if param.kind == "bool":
-        if not isinstance(value, bool):
-            raise bad("has the wrong type")
-        return value
-    if param.kind == "str":
-        if not isinstance(value, str):
-            raise bad("has the wrong type")
-        if param.choices and value not in param.choices:
-            raise bad()
-        return value
-    if param.kind == "list[str]":
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise bad("has the wrong type")
-        return value
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise bad("has the wrong type")
-    if param.kind == "int" and not float(value).is_integer():
-        raise bad("is not a whole number")
-    if not math.isfinite(value) or (param.low is not None and value < param.low) or (
-            param.high is not None and value > param.high):
-        raise bad("is out of range")
-    return int(value) if param.kind == "int" else float(value)
-
-
 def validate(params: dict[str, Any], where: str) -> None:
     """Check every value of a full parameter tree in place (types and ranges)."""
     check_keys(params, SCHEMA, where)
@@ -266,6 +224,7 @@ def validate(params: dict[str, Any], where: str) -> None:
         for key, param in CRISIS_SCHEMA.items():
             full[key] = check_value(param, full[key], where, f"crises.{i}.{key}")
         crises[i] = full
+    params["events"] = check_event_tables(params["events"], where)
 
 
 def _validate_tree(values: dict[str, Any], schema: Mapping[str, Any], where: str,
@@ -274,7 +233,7 @@ def _validate_tree(values: dict[str, Any], schema: Mapping[str, Any], where: str
         path = f"{prefix}{key}"
         if isinstance(node, dict):
             _validate_tree(values[key], node, where, path + ".")
-        elif key != "crises" or prefix:
+        elif key not in ("crises", "events") or prefix:
             values[key] = check_value(node, values[key], where, path)
 
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .parameters import CRISIS_SCHEMA, SCHEMA, Param
+from .events import SETTABLE
+from .parameters import CRISIS_SCHEMA, FACTORS, SCHEMA, Param
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 """The JSON Schema dialect (an identifier, never fetched)."""
@@ -40,6 +41,9 @@ def param_schema(param: Param) -> dict[str, Any]:
     if param.kind == "list[crisis]":
         return {"type": "array", "items": {"$ref": "#/$defs/crisis"},
                 "description": param.doc + " Each entry is a [[crises]] table.", "default": []}
+    if param.kind == "list[event]":
+        return {"type": "array", "items": {"$ref": "#/$defs/event"},
+                "description": param.doc + " Each entry is an [[events]] table.", "default": []}
     if param.kind == "list[str]":
         out: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
     else:
@@ -68,6 +72,23 @@ def table_schema(tree: dict[str, Any], title: str | None = None) -> dict[str, An
     return out
 
 
+def event_schema() -> dict[str, Any]:
+    """The JSON Schema of one ``[[events]]`` table: a week and one kind of change."""
+    crisis = table_schema(CRISIS_SCHEMA, "crisis")
+    practice = {"type": "object", "properties": {
+        "cso": {"type": "integer", "minimum": 0, "description": "The CSO's row number."},
+        **{f: {"type": "number", "minimum": 0, "maximum": 1} for f in FACTORS}},
+        "required": ["cso"], "additionalProperties": False,
+        "description": "New practice levels of one CSO."}
+    settings = {"type": "object", "propertyNames": {"enum": list(SETTABLE)},
+                "description": "Parameters of the state (dotted paths) and their new values."}
+    return {"type": "object", "title": "event", "properties": {
+        "week": {"type": "integer", "minimum": 0, "description": "Week the event happens."},
+        "crisis": crisis, "set": settings, "practice": practice},
+        "required": ["week"], "minProperties": 2, "maxProperties": 2,
+        "additionalProperties": False}
+
+
 def scenario_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a scenario file.
 
@@ -94,5 +115,5 @@ def scenario_schema() -> dict[str, Any]:
                        "Every key but name, description and sources is optional.",
         **root,
         "required": list(REQUIRED),
-        "$defs": {"crisis": table_schema(CRISIS_SCHEMA, "crisis")},
+        "$defs": {"crisis": table_schema(CRISIS_SCHEMA, "crisis"), "event": event_schema()},
     }

@@ -1,27 +1,21 @@
-"""``SolidarityModel``: the Mesa model and its weekly schedule."""
+"""``SolidarityModel``: the Mesa model, its weekly schedule and its interventions."""
 
 from __future__ import annotations
 
+import threading
+from pathlib import Path
 from typing import Any
 
 import mesa
 import numpy as np
 
+from . import interventions
 from . import processes as proc
 from .agents import CSO, Citizen, State
-from .catchments import Catchments
-from .crises import CrisisSchedule, CrisisWeek
-from .csos import CSOTable, draw_factors
-from .network import build_network
-from .population import make_population
-from .records import REPORTERS, RetentionMemory, SpellLog, measure
-from .scenario import Scenario, load_scenario
-from .streams import Streams
-
-FLOW_KEYS = ("joins", "quits", "quits_burnout", "csos_founded", "csos_dissolved",
-             "csos_formalised", "cso_money_at_dissolution")
-INITIAL_TENURE_MEAN = 156.0
-"""Mean tenure, in weeks, of the volunteers already active at the start (assumption)."""
+from .build import build_town
+from .events import Event, make_event
+from .scenario import Scenario, ScenarioError, load_scenario
+from .series import FLOWS, measure, reporters
 
 
 def forget(model: mesa.Model) -> None:
@@ -34,126 +28,94 @@ def forget(model: mesa.Model) -> None:
     getattr(mesa.Agent, "_ids", {}).pop(model, None)
 
 
+def mesa_scenario_values(scenario: Any) -> tuple[Any, dict[str, Any]]:
+    """The seed and parameter overrides a Mesa 3.5 ``Scenario`` carries (its own attributes).
+
+    Mesa 3.5's SolaraViz passes one as ``scenario=`` when it rebuilds the model (Reset); our
+    parameters then come as dotted keyword arguments, so it is usually empty.
+    """
+    if scenario is None:
+        return None, {}
+    values = {k: v for k, v in vars(scenario).items() if not k.startswith("_") and k != "model"}
+    return values.pop("rng", None), values
+
+
 class SolidarityModel(mesa.Model):
     """Citizens, volunteers, CSOs and the state on a social network, one step per week.
 
     Args:
-        scenario: A bundled scenario name, a TOML path, or a :class:`Scenario`.
+        preset: A bundled scenario name, a TOML path, or a :class:`Scenario` (already resolved:
+            it is used as it is).
         rng: The run's seed; every random stream is derived from it. None draws a fresh seed
-            (recorded in ``self.seed``).
+            (recorded in :attr:`seed`).
+        scenario: A Mesa 3.5 ``mesa.experimental.scenarios.Scenario`` (what SolaraViz's Reset
+            passes): its ``rng`` is the seed if ``rng`` is not given, and its other attributes
+            are dotted parameter overrides. Not our scenario files: those are ``preset``.
         **kwargs: Parameter overrides by dotted path, e.g. ``**{"csos.factors.meaning": 0.8}``
             (how ``mesa.batch_run`` and SolaraViz pass parameters).
 
+    After ``step()`` simulated week ``w``, :attr:`week` is ``w + 1`` (the week the next step
+    simulates), and the last row of :attr:`datacollector` is week ``w``'s.
+
     Attributes:
-        spec: The validated scenario, overrides applied (``scenario`` is Mesa 3.5's).
-        p: Its parameters (nested dict).
-        pop: Citizen arrays (:class:`~solidarity_sim.model.population.Population`).
-        net: The social network.
-        cso_table: CSO arrays (:class:`~solidarity_sim.model.csos.CSOTable`).
-        state: The :class:`~solidarity_sim.model.agents.State` agent.
-        datacollector: Mesa ``DataCollector`` of the weekly model-level series.
-        spells: Log of every volunteering spell.
+        spec: The validated scenario, overrides applied (Mesa 3.5's own is ``scenario``).
+        town: The state of the run (:class:`~.town.Town`): citizens, network, CSOs, the state,
+            crises and this week's flows; the weekly processes act on it.
+        state: The state as a Mesa agent (a view over ``town.state``).
+        events: Every event applied so far, scheduled and interventions, in order.
+        lock: Held while a week is simulated or an intervention applied, so that another thread
+            (a page's buttons) never acts in the middle of a week.
+        datacollector: Mesa ``DataCollector`` of the weekly series (:mod:`.series`).
     """
 
-    def __init__(self, scenario: str | Scenario | None = "baseline", *, rng: Any = None,
-                 **kwargs: Any):
+    def __init__(self, preset: str | Path | Scenario | None = "baseline", *, rng: Any = None,
+                 scenario: Any = None, **kwargs: Any):
+        mesa_rng, overrides = mesa_scenario_values(scenario)
+        rng = mesa_rng if rng is None else rng
         if rng is None:
             rng = int(np.random.SeedSequence().generate_state(1)[0])
         super().__init__(rng=rng)
         self.seed = int(rng)
-        self.spec = load_scenario(scenario, kwargs)
-        self.p = self.spec.params
-        self.streams = Streams(self.seed)
-        self.week = 0
-        self.flows: dict[str, Any] = {}
-
-        self.pop = make_population(self.p, self.streams["population"])
-        pop = self.pop
-        self.n_neighbourhoods = self.p["population"]["neighbourhoods"]
-        self.n_cells = 2 * self.n_neighbourhoods
-        self.cell = pop.nbhd * 2 + pop.group
-        pp = self.p["population"]
-        self.net = build_network(pop.nbhd, pop.group, self.n_neighbourhoods,
-                                 pp["mean_degree"], pp["local_ties"], pp["homophily"],
-                                 self.streams["network"])
-        self.crises = CrisisSchedule(self.p["crises"], self.p["weeks"], pop.base_need,
-                                     self.streams["crises"])
-        self.crisis = CrisisWeek(0.0, 0.0, 0.0, False)
-        self.has_arrivals = bool(pop.newcomer.any())
-        self.n_present = int(pop.present.sum())
-        self.present_neighbours = proc.present_neighbours(self)
-        self.state = State(self, self.p["state"])
-        self.cso_table = CSOTable()
-        self._citizen_views: list[Citizen | None] = [None] * pop.size
+        overrides.update(kwargs)
+        self.spec = preset if isinstance(preset, Scenario) and not overrides else load_scenario(
+            preset, overrides)
+        self.town = build_town(self.spec, self.seed)
+        self.state = State(self, self.town.state)
+        self.events: list[Event] = []
+        self._scheduled: dict[int, list[Event]] = {}
+        for i, table in enumerate(self.spec.params["events"]):
+            event = make_event(table, self.spec.origin, f"events.{i}")
+            self._scheduled.setdefault(event.week, []).append(event)
+        self.lock = threading.RLock()
+        self._citizen_views: list[Citizen | None] = []
         self._cso_views: list[CSO] = []
-        self._found_initial_csos()
-        self.cso_slots = len(self.cso_table) + 4 * self.n_neighbourhoods + 16
-        self.coverage = self.state.coverage(0, pop.newcomer)
-        self.payments = np.zeros(len(self.cso_table))
-        self.neighbour_share = np.zeros(pop.size)
-        self.volunteer_neighbours = np.zeros(pop.size)
-        self._seed_volunteers()
-
-        self.spells = SpellLog()
-        self.retention = RetentionMemory(pop.size)
-        self.datacollector = mesa.DataCollector(model_reporters=REPORTERS)
+        self.measures: dict[str, float] = {}
+        self.datacollector = mesa.DataCollector(model_reporters=reporters())
         self.running = True
 
-    # -- set-up --------------------------------------------------------------------------------
+    # -- what the processes and the agents read ---------------------------------------------
 
-    def _found_initial_csos(self) -> None:
-        c = self.p["csos"]
-        rng = self.streams["csos"]
-        n = int(round(c["density"] * self.p["population"]["citizens"] / 10_000))
-        factors = draw_factors(c["factors"], c["factor_spread"], n, rng)
-        homes = rng.integers(0, self.n_neighbourhoods, size=n)
-        scale = min(c["initial_scale"], self.n_neighbourhoods)
-        self.cso_table.add(factors, homes, 0, formal=True, budget=c["initial_budget"], scale=scale)
-        self.update_reach()
-
-    def _seed_volunteers(self) -> None:
-        """Start with ``initial_share`` of citizens volunteering, the keenest most likely."""
-        pop, rng = self.pop, self.streams["population"]
-        u_pick, u_cso = rng.random((2, pop.size))
-        tenure = rng.exponential(INITIAL_TENURE_MEAN, size=pop.size).astype(np.int64)
-        weights = self.pairs.of(proc.attractiveness(self))
-        reachable = self.pairs.cell_max(weights)[self.cell] > 0
-        keen = pop.disposition * pop.availability * pop.awareness * reachable * pop.present
-        target = self.p["volunteering"]["initial_share"] * pop.present.sum()
-        p = np.minimum(1.0, target * keen / keen.sum()) if keen.sum() > 0 else keen
-        who = np.flatnonzero(u_pick < p)
-        self.flows = dict.fromkeys(FLOW_KEYS, 0)
-        proc.start_spells(self, who, self.pairs.choose(weights, self.cell[who], u_cso[who]), 0)
-        pop.spell_start[who] = -tenure[who]
-
-    # -- helpers used by the processes -------------------------------------------------------
-
-    def draw_per_cso(self, stream: str) -> np.ndarray:
-        """One uniform per CSO row, drawn in a fixed-size block so that runs stay aligned.
-
-        The block has ``cso_slots`` numbers (more only if a run founds more CSOs than that).
-        """
-        return self.draw(stream, max(self.cso_slots, len(self.cso_table)))[:len(self.cso_table)]
-
-    def draw(self, stream: str, n: int) -> np.ndarray:
-        """``n`` uniform numbers from a named stream (drawn every week, whatever the state)."""
-        return self.streams[stream].random(n, dtype=np.float32)
-
-    def update_reach(self) -> None:
-        """Recompute which neighbourhoods each active CSO serves (:attr:`pairs`)."""
-        t = self.cso_table
-        active = np.flatnonzero(t.active)
-        served = [self.net.catchment(int(t.home[j]), int(t.scale[j])) for j in active]
-        self.pairs = Catchments(np.repeat(active, [s.size for s in served]),
-                                np.concatenate(served) if served else np.zeros(0, np.int64),
-                                self.n_neighbourhoods)
+    p = property(lambda self: self.town.p, doc="The run's parameters (nested dict).")
+    pop = property(lambda self: self.town.pop, doc="Citizen arrays.")
+    net = property(lambda self: self.town.net, doc="The social network.")
+    cso_table = property(lambda self: self.town.cso_table, doc="CSO arrays.")
+    week = property(lambda self: self.town.week, doc="The week the next step simulates.")
+    n_present = property(lambda self: self.town.n_present, doc="Citizens living here now.")
+    spells = property(lambda self: self.town.spells, doc="The log of ended spells.")
+    flows = property(lambda self: self.town.flows, doc="The last week's flows.")
+    n_neighbourhoods = property(lambda self: self.town.n_neighbourhoods,
+                                doc="Number of neighbourhoods.")
+    crises = property(lambda self: self.town.crises, doc="The crisis schedule.")
+    pairs = property(lambda self: self.town.pairs, doc="The CSOs' catchments (CSO, cell) pairs.")
+    cell = property(lambda self: self.town.cell, doc="Each citizen's neighbourhood x group cell.")
 
     # -- the schedule ----------------------------------------------------------------------------
 
     def step(self) -> None:
         """Advance one week.
 
-        The processes run in this order (DESIGN §3; ODD 'Process overview and scheduling'):
+        First the events scheduled for the week happen (:mod:`.interventions`); then the
+        processes run in this order (ODD 'Process overview and scheduling'):
 
         1. **Crises** set arrivals, need and availability for the week.
         2. **State** sets welfare coverage and pays CSOs by the funding policy and levers.
@@ -168,31 +130,88 @@ class SolidarityModel(mesa.Model):
            are founded.
         9. **Records**: the weekly series are collected.
         """
-        t = self.week
-        self.flows = dict.fromkeys(FLOW_KEYS, 0)
-        proc.apply_crises(self, t)
-        proc.state_acts(self, t)
-        proc.spread_awareness(self, t)
-        proc.recruit(self, t)
-        proc.serve(self, t)
-        proc.wellbeing_and_retention(self, t)
-        proc.cso_dynamics(self, t)
-        proc.emergence(self, t)
-        self.state.close_week()
-        self.flows["retention_12m"] = self.retention.push(t, self.pop.volunteer)
-        self.flows["volunteers"] = int(np.count_nonzero(self.pop.volunteer))
-        self.measures = measure(self)
-        self.datacollector.collect(self)
-        self.week += 1
-        self._sync_cso_views()
-        if self.week >= self.p["weeks"]:
-            self.running = False
+        with self.lock:
+            town = self.town
+            t = town.week
+            for event in self._scheduled.pop(t, ()):
+                self._apply(event)
+            town.flows = dict.fromkeys(FLOWS, 0)
+            proc.apply_crises(town, t)
+            proc.state_acts(town, t)
+            proc.spread_awareness(town, t)
+            proc.recruit(town, t)
+            proc.serve(town, t)
+            proc.wellbeing_and_retention(town, t)
+            proc.cso_dynamics(town, t)
+            proc.emergence(town, t)
+            town.state.close_week()
+            town.flows["retention_12m"] = town.retention.push(t, town.pop.volunteer)
+            town.flows["volunteers"] = int(np.count_nonzero(town.pop.volunteer))
+            self.measures = measure(town)
+            self.datacollector.collect(self)
+            town.week += 1
+            self._sync_cso_views()
+            if town.week >= town.p["weeks"]:
+                self.running = False
 
     def run(self, weeks: int | None = None) -> None:
         """Step to the scenario's horizon (or ``weeks`` more weeks)."""
         end = self.p["weeks"] if weeks is None else self.week + weeks
         while self.week < end:
             self.step()
+
+    # -- interventions -----------------------------------------------------------------------
+
+    def intervene(self, table: dict[str, Any]) -> Event:
+        """Apply an event now: ``{KIND: detail}`` (see :mod:`.events`); return it.
+
+        The event happens at the start of week :attr:`week`, before its processes: exactly as
+        the same event scheduled for that week in the scenario's ``[[events]]``.
+
+        Raises:
+            ScenarioError: The event, one of its keys or values is not allowed.
+        """
+        with self.lock:
+            if "week" in table and table["week"] != self.week:
+                raise ScenarioError(f"intervention: key 'week': value {table['week']!r} is not "
+                                    f"allowed; an intervention happens now, in week {self.week}"
+                                    " (schedule later events in the scenario's [[events]])")
+            event = make_event({**table, "week": self.week}, "intervention", "intervention",
+                               origin="intervention")
+            self._apply(event)
+            return event
+
+    def start_crisis(self, kind: str, **keys: Any) -> Event:
+        """Start a crisis of ``kind`` (economic, migration, pandemic) now.
+
+        Args:
+            kind: The crisis kind.
+            **keys: Other keys of a crisis table (severity, duration, reach, ...); the rest
+                take their defaults.
+        """
+        return self.intervene({"crisis": {"kind": kind, **keys}})
+
+    def set_policy(self, policy: str | None = None, budget: float | None = None) -> Event:
+        """Change the funding policy and/or its budget (€/citizen/year) from now."""
+        changes = {"state.funding.policy": policy, "state.funding.budget": budget}
+        return self.intervene({"set": {k: v for k, v in changes.items() if v is not None}})
+
+    def set_lever(self, lever: str, value: float) -> Event:
+        """Set one lever (a key of ``state.levers``, e.g. ``awareness_campaign``) from now."""
+        return self.intervene({"set": {f"state.levers.{lever}": value}})
+
+    def set_austerity(self, cut: float) -> Event:
+        """Cut the civil-society budget, the levers and welfare coverage by ``cut`` from now."""
+        return self.intervene({"set": {"state.austerity.cut": cut,
+                                       "state.austerity.start": self.week}})
+
+    def set_practice(self, cso: int, **levels: float) -> Event:
+        """Set CSO row ``cso``'s practice levels of some of the eight factors from now."""
+        return self.intervene({"practice": {"cso": cso, **levels}})
+
+    def _apply(self, event: Event) -> None:
+        interventions.apply(self.town, event)
+        self.events.append(event)
 
     # -- Mesa agent views ------------------------------------------------------------------------
 
@@ -207,6 +226,8 @@ class SolidarityModel(mesa.Model):
 
     def citizen(self, i: int) -> Citizen:
         """The Mesa agent of citizen row ``i`` (made on first use)."""
+        if i >= len(self._citizen_views):  # newcomers added since the last look
+            self._citizen_views.extend([None] * (self.pop.size - len(self._citizen_views)))
         view = self._citizen_views[i]
         if view is None:
             view = self._citizen_views[i] = Citizen(self, i)

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..model.csos import F
+from ..model.csos import CSOTable, F
+from ..model.events import Event
 from ..model.solidarity_model import SolidarityModel, forget
 from ..model.population import NEVER
 from ..model.scenario import Scenario, load_scenario
@@ -46,26 +47,32 @@ class RunResult:
     """The results of one run.
 
     Attributes:
-        timeseries: One row per week (see ``records.REPORTERS`` for the columns).
+        timeseries: One row per week (the columns are :data:`~.series.SERIES`).
         spells: One row per volunteering spell: citizen, cso, start, end, reason, weeks.
         csos: One row per CSO ever active.
-        manifest: Versions, scenario and its hash, seed, overrides, timing.
+        events: One row per event applied (scheduled in the scenario or an intervention):
+            week, kind, origin, what (in words), detail (JSON).
+        manifest: Versions, scenario and its hash, seed, overrides, events, timing.
     """
 
     timeseries: pd.DataFrame
     spells: pd.DataFrame
     csos: pd.DataFrame
+    events: pd.DataFrame
     manifest: dict[str, Any]
+
+    TABLES = ("timeseries", "spells", "csos", "events")
+    """The tables, each saved as ``NAME.parquet``."""
 
     def save(self, directory: str | Path) -> Path:
         """Write the tables as Parquet and ``manifest.json`` into ``directory``; return it.
 
-        Files: ``timeseries.parquet``, ``spells.parquet``, ``csos.parquet``, ``manifest.json``.
-        The directory is created if needed.
+        Files: ``timeseries.parquet``, ``spells.parquet``, ``csos.parquet``, ``events.parquet``,
+        ``manifest.json``. The directory is created if needed.
         """
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
-        for name in ("timeseries", "spells", "csos"):
+        for name in self.TABLES:
             getattr(self, name).to_parquet(out / f"{name}.parquet", index=False)
         (out / "manifest.json").write_text(json.dumps(self.manifest, indent=2) + "\n")
         return out
@@ -74,14 +81,12 @@ class RunResult:
     def load(cls, directory: str | Path) -> RunResult:
         """Read results written by :meth:`save`."""
         src = Path(directory)
-        tables = {n: pd.read_parquet(src / f"{n}.parquet") for n in ("timeseries", "spells",
-                                                                      "csos")}
+        tables = {n: pd.read_parquet(src / f"{n}.parquet") for n in cls.TABLES}
         return cls(**tables, manifest=json.loads((src / "manifest.json").read_text()))
 
 
-def cso_table(model: SolidarityModel) -> pd.DataFrame:
+def cso_table(t: CSOTable) -> pd.DataFrame:
     """One row per CSO: kind, dates, factor levels and final state."""
-    t = model.cso_table
 
     def week_or_na(stamps: np.ndarray) -> pd.Series:
         return pd.Series(stamps, dtype="Int64").mask(stamps == NEVER)
@@ -134,25 +139,46 @@ def run(scenario: str | Path | Scenario = "baseline", *, seed: int = 0, weeks: i
                 progress(model.week, horizon)
     finally:
         forget(model)
-    finished = time.perf_counter()
+    timing = {"build_seconds": round(built - started, 4),
+              "run_seconds": round(time.perf_counter() - built, 4)}
+    return collect(model, timing)
+
+
+def events_table(events: list[Event]) -> pd.DataFrame:
+    """One row per event: week, kind, origin, what (in words), detail (JSON)."""
+    return pd.DataFrame([e.record() for e in events],
+                        columns=["week", "kind", "origin", "what", "detail"]).astype(
+        {"week": "int64"})
+
+
+def collect(model: SolidarityModel, timing: dict[str, float] | None = None) -> RunResult:
+    """The results of a model stepped so far (by :func:`run`, or by hand with interventions).
+
+    Args:
+        model: The model.
+        timing: Seconds spent building and running it, for the manifest.
+    """
+    spec = model.spec
+    events = [e.record() for e in model.events]
     manifest = {
         "package": "solidarity-sim",
         "version": package_version(),
         "libraries": library_versions(),
-        "scenario": resolved.name,
-        "scenario_origin": resolved.origin,
-        "scenario_hash": resolved.hash,
-        "parameters": resolved.params,
-        "seed": seed,
-        "overrides": {k: v for k, v in resolved.overrides},
-        "weeks": horizon,
+        "scenario": spec.name,
+        "scenario_origin": spec.origin,
+        "scenario_hash": spec.hash,
+        "parameters": spec.params,
+        "seed": model.seed,
+        "overrides": {k: v for k, v in spec.overrides},
+        "events": events,
+        "weeks": model.week,
         "citizens": int(model.pop.present.sum()),
-        "build_seconds": round(built - started, 4),
-        "run_seconds": round(finished - built, 4),
+        **(timing or {}),
     }
     return RunResult(
         timeseries=model.datacollector.get_model_vars_dataframe().reset_index(drop=True),
-        spells=model.spells.table(model),
-        csos=cso_table(model),
+        spells=model.spells.table(model.pop, model.week),
+        csos=cso_table(model.cso_table),
+        events=events_table(model.events),
         manifest=manifest,
     )
