@@ -153,7 +153,7 @@ class SolidarityModel(mesa.Model):
     def step(self) -> None:
         """Advance one week.
 
-        The processes run in this order (DESIGN §3; ODD 'Process overview and scheduling'):
+        The processes run in this order (docs/sources.md; ODD 'Process overview and scheduling'):
 
         1. **Crises** set arrivals, need and availability for the week.
         2. **State** sets welfare coverage and pays CSOs by the funding policy and levers.
