@@ -11,12 +11,13 @@ from conftest import small_run
 
 from solidarity_sim.model.scenario import bundled_scenarios, load_scenario
 
-SOURCES = ("000_82c768be944e36dc.txt", "001_ab38143493a3f91a.txt", "002_cbdafae341ea2c43.txt")
+DOCUMENTS = ("[SOLIDUS]", "[VALLECAS]", "[SSOLEIL]")
+"""The citation keys of the three source documents (docs/sources.md)."""
 LIBRARY = ("great-recession", "refugee-reception", "pandemic-vallecas", "sse-support",
            "austerity", "project-grants", "core-funding", "performance-funding", "procurement")
 FUNDING_VARIANTS = {"project-grants": "project_grants", "core-funding": "core_funding",
                     "performance-funding": "performance", "procurement": "procurement"}
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "sources"
+SOURCES_MD = (Path(__file__).resolve().parents[1] / "docs" / "sources.md").read_text()
 
 
 def own_keys(name: str) -> dict:
@@ -45,10 +46,9 @@ def test_each_scenario_says_what_it_is_and_cites_a_source(name):
     assert data["name"] == name
     description = " ".join(data["description"].split())
     assert len(description) > 200
-    cited = [s for s in SOURCES if s in description or any(s in x for x in data["sources"])]
-    assert cited, "cite a document of ../shared/sources by file name"
-    if SHARED.is_dir():
-        assert all((SHARED / s).is_file() for s in cited)
+    cited = [k for k in DOCUMENTS if k in description or any(k in x for x in data["sources"])]
+    assert cited, "cite a source document by its key, e.g. [SOLIDUS] (docs/sources.md)"
+    assert all(f'<a id="{k.strip("[]").lower()}"></a>' in SOURCES_MD for k in cited)
 
 
 @pytest.mark.parametrize(("name", "policy"), FUNDING_VARIANTS.items())

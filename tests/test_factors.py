@@ -1,4 +1,4 @@
-"""Each of the eight SOLIDUS factors moves what it drives (DESIGN §2), seed by seed (paired).
+"""Each of the eight SOLIDUS factors moves what it drives (docs/sources.md), seed by seed (paired).
 
 The expected effects, their contexts and statistics are ``solidarity_sim.analysis.validation``'s
 (the same table ``solidarity-sim validate`` checks at full size); here on a small town, three seeds.

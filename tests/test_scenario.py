@@ -213,10 +213,10 @@ def test_extends_does_not_depend_on_the_working_directory(tmp_path, monkeypatch)
 
 
 def test_extends_accepts_relative_and_absolute_paths(tmp_path, elsewhere):
-    write(tmp_path, "shared/common.toml", 'name = "common"\nweeks = 33\n')
-    relative = write(tmp_path, "mine/a.toml", 'extends = "../shared/common.toml"\n')
+    write(tmp_path, "common/base.toml", 'name = "common"\nweeks = 33\n')
+    relative = write(tmp_path, "mine/a.toml", 'extends = "../common/base.toml"\n')
     absolute = write(tmp_path, "mine/b.toml",
-                     f'extends = "{(tmp_path / "shared" / "common.toml").as_posix()}"\n')
+                     f'extends = "{(tmp_path / "common" / "base.toml").as_posix()}"\n')
     assert load_scenario(relative).get("weeks") == 33
     assert load_scenario(absolute).get("weeks") == 33
 

@@ -23,8 +23,8 @@ A calibration file (``experiments/calibration.toml``; method and results in
     [parameters]                 # uniform priors
     "volunteering.join_rate" = { min = 0.01, max = 0.05 }
 
-Every design point runs in both scenarios the targets of DESIGN §6 refer to (``baseline`` and
-``pandemic``, with the same overrides and seeds). Each run is reduced to the statistics of
+Every design point runs in both scenarios the targets P1-P3 (docs/sources.md) refer to (``baseline``
+and ``pandemic``, with the same overrides and seeds). Each run is reduced to the statistics of
 :func:`~solidarity_sim.analysis.validation.calibration_checks` (formal volunteering share, annual
 retention, weeks to the surge's peak, excess left 13 weeks after it, survival of new informal
 groups), and each statistic is averaged over the point's runs. A point is **accepted** when every

@@ -3,11 +3,11 @@
 Three groups of checks, each run over replications (seeds derived from one seed by
 :class:`numpy.random.SeedSequence`):
 
-* **calibration**: the empirical targets of DESIGN §6 on the default scenarios (formal
+* **calibration**: the empirical targets P1-P3 (docs/sources.md) on the default scenarios (formal
   volunteering share and annual retention in ``baseline``; the surge, its decay and the survival
   of new informal groups in ``pandemic``);
-* **factors**: each of the eight factors moves what it drives (DESIGN §2): paired runs with the
-  factor's mean level at 0.2 and at 0.8, with common random numbers;
+* **factors**: each of the eight factors moves what it drives (``docs/sources.md``): paired runs
+  with the factor's mean level at 0.2 and at 0.8, with common random numbers;
 * **limits**: analytic limits (the two-state chain; no CSOs; full welfare coverage).
 
 Every check reduces each replication to one number (a :class:`Statistic` of a run, or the paired
@@ -278,26 +278,27 @@ PANDEMIC_RUNS = 3
 
 
 def calibration_checks(citizens: int | None = None) -> list[Check]:
-    """The calibration targets of DESIGN §6, on the bundled scenarios' defaults."""
+    """The calibration targets P1-P3 (docs/sources.md#reference-facts), on the bundled defaults."""
     baseline = Arm("baseline", "baseline", _with_citizens({}, citizens), keep=True)
     pandemic = Arm("pandemic", "pandemic", _with_citizens({}, citizens), keep=True,
                    runs=PANDEMIC_RUNS)
     return [
         Check("calibration", "baseline: share of citizens volunteering formally, years 2–10",
               Mean("volunteer_share"), (baseline,), SHARE_TARGET, ".1%", "share",
-              "17–19 % EU-28 (EU-SILC 2015, Eurostat ilc_scp19); 25–26 % US (CNCS)"),
+              "17–19 % EU-28 [EU-SILC-2015]; 25–26 % US [CNCS-2007]"),
         Check("calibration", "baseline: 12-month volunteer retention, years 2–10",
               Mean("retention_12m"), (baseline,), RETENTION_TARGET, ".1%", "share",
-              "about two thirds return the next year (US CNCS 2006–07)"),
+              "about two thirds return the next year [CNCS-2007]"),
         Check("calibration", "pandemic: weeks from onset to the peak of excess volunteers",
               SurgePeakWeeks(), (pandemic,), PEAK_TARGET, ".1f", "weeks",
-              "UK mutual-aid groups formed and peaked in spring 2020"),
+              "UK mutual-aid groups formed and peaked in spring 2020 [UK-MUTUAL-AID]"),
         Check("calibration", "pandemic: excess volunteers 13 weeks after the peak, share of peak",
               SurgeRemaining(), (pandemic,), REMAINING_TARGET, ".1%", "share",
-              "UK mutual-aid activity down about 75 % from the March peak by June 2020"),
+              "UK mutual-aid activity down about 75 % from the March peak by June 2020 "
+              "[UK-MUTUAL-AID]"),
         Check("calibration", "pandemic: new informal groups still active 2 years after founding",
               GroupSurvival(), (pandemic,), SURVIVAL_TARGET, ".1%", "share",
-              "UK mutual-aid groups: about 41 % still active after 25 months (2020–22)"),
+              "UK mutual-aid groups: about 41 % still active after 25 months [UK-MUTUAL-AID]"),
     ]
 
 
@@ -343,7 +344,7 @@ FACTOR_EFFECTS = (
     ("meaning", "retention", +1, ""),
     ("meaning", "burnout quits", -1, ""),
 )
-"""Each factor's expected effects (DESIGN §2, SOLIDUS factors 01–08)."""
+"""Each factor's expected effects ([SOLIDUS] factors 01–08; docs/sources.md#factor-mechanisms)."""
 
 
 def factor_checks(citizens: int | None = None) -> list[Check]:
@@ -361,7 +362,7 @@ def factor_checks(citizens: int | None = None) -> list[Check]:
         where = f" ({context})" if context else ""
         checks.append(Check("factors", f"{factor} → {drives}{where}", statistic, arms, band,
                             fmt, f"difference in {unit}, level {HIGH} minus {LOW}",
-                            f"DESIGN §2; SOLIDUS factor {FACTORS.index(factor) + 1:02d}"))
+                            f"[SOLIDUS] factor {FACTORS.index(factor) + 1:02d}"))
     return checks
 
 CHAIN_CITIZENS = 4000

@@ -1,4 +1,6 @@
-"""``solidarity-sim calibrate``: rejection ABC of the uncertain base rates against DESIGN §6.
+"""``solidarity-sim calibrate``: rejection ABC of the uncertain base rates against P1-P3.
+
+The targets P1-P3 are the reference facts of ``docs/sources.md`` ('Reference facts').
 
 Exit status 0 when a candidate passes the verification (or, with ``--verify 0``, when some point
 is accepted), 1 otherwise, 2 on bad arguments or a bad calibration file.

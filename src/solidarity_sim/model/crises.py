@@ -4,11 +4,11 @@ A crisis has a kind, an onset week, a duration at full ``severity`` and an expon
 with time scale ``recovery``. Economic crises and pandemics add need to the citizens they hit
 (``reach`` of the population, the already needy three times as likely); a migration crisis brings
 newcomers of the minority group with need ``severity``, arriving evenly over its duration; a
-pandemic confines citizens for ``confinement`` weeks, which frees time for those not hit (SOLIDUS,
-'Introduction'; VALLECAS). Every crisis raises public salience, which feeds awareness
-(SOLIDUS factor 07, 'sameness ... in experienced risk'). Salience is intensity times media
+pandemic confines citizens for ``confinement`` weeks, which frees time for those not hit ([SOLIDUS]
+'Introduction'; [VALLECAS]). Every crisis raises public salience, which feeds awareness
+([SOLIDUS] factor 07, 'sameness ... in experienced risk'). Salience is intensity times media
 attention, which is full at onset and fades with time scale ``attention`` to a floor (the
-issue-attention cycle, Downs 1972).
+issue-attention cycle, [DOWNS-1972]).
 """
 
 from __future__ import annotations

@@ -19,11 +19,11 @@ INFORMAL_PROFILE = {
     "legitimacy": 0.15, "scalability": 0.2, "awareness": 0.6, "meaning": 0.8,
 }
 """Practice levels of a spontaneous mutual-aid group: assembly-like and meaningful, with no
-accounts, impact data or management of scale (VALLECAS; DESIGN §3.8)."""
+accounts, impact data or management of scale ([VALLECAS]; docs/sources.md#weekly-processes, 8)."""
 
 FORMALISATION_LIFT = {"transparency": 0.3, "legitimacy": 0.2, "scalability": 0.2}
 """Practice gained on becoming a formal association: accounts, reports and management come with
-registration (SOLIDUS factor 02: accountability is a legal requirement)."""
+registration ([SOLIDUS] factor 02: accountability is a legal requirement)."""
 
 _FIELDS = {
     "factors": np.float64, "recognition": np.float64, "legitimacy": np.float64,

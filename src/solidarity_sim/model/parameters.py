@@ -1,14 +1,15 @@
 """Every model parameter, documented once, beside its default.
 
 Each parameter has a dotted path (``csos.factors.meaning``), a default, a unit, an allowed range and
-its *basis*: the passage of a source document in ``../shared/sources`` (cited by file name), an
-empirical fact, or the word "assumption". The ODD document's parameter table is generated from this
+its *basis*: a passage of a source document or an empirical fact, cited by its key in square
+brackets (``[SOLIDUS]``, ``[CNCS-2007]``; every key is defined in ``docs/sources.md``), or the word
+"assumption". The ODD document's parameter table is generated from this
 module (``python -m solidarity_sim.model.parameters``), so the two cannot drift apart.
 
-Source files:
-    SOLIDUS: ``000_82c768be944e36dc.txt`` (handbook, the eight factors).
-    VALLECAS: ``001_ab38143493a3f91a.txt`` (RESISTIRÉ Better Story, COVID-19 mutual aid).
-    SSOLEIL: ``002_cbdafae341ea2c43.txt`` (SSE training manual, section 8: policy levers).
+Source documents (``docs/sources.md``):
+    [SOLIDUS]: the SOLIDUS handbook for civil society organisations (the eight factors).
+    [VALLECAS]: the RESISTIRÉ Better Story of the Vallecas mutual-support network (COVID-19).
+    [SSOLEIL]: the SSOLEIL training manual, section 8 (policy levers of the SSE).
 """
 
 from __future__ import annotations
@@ -26,15 +27,16 @@ FACTORS = (
     "awareness",
     "meaning",
 )
-"""The eight SOLIDUS factors, in the handbook's order (SOLIDUS, 'Recommendations', 01-08)."""
+"""The eight SOLIDUS factors, in the handbook's order ([SOLIDUS] 'Recommendations', 01-08)."""
 
 FUNDING_POLICIES = ("none", "project_grants", "core_funding", "performance", "procurement")
 CRISIS_KINDS = ("economic", "migration", "pandemic")
 
-SOLIDUS = "SOLIDUS 000_82c768be944e36dc.txt"
-VALLECAS = "VALLECAS 001_ab38143493a3f91a.txt"
-SSOLEIL = "SSOLEIL 002_cbdafae341ea2c43.txt"
-CALIBRATED = "calibrated by rejection ABC against DESIGN §6 (docs/calibration.md)"
+SOLIDUS = "[SOLIDUS]"
+VALLECAS = "[VALLECAS]"
+SSOLEIL = "[SSOLEIL]"
+CALIBRATED = ("calibrated by rejection ABC against P1-P3 (docs/sources.md#reference-facts, "
+              "docs/calibration.md)")
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ SCHEMA: dict[str, Any] = {
                           unit="citizens"),
         "minority_share": share(0.12, "Share of citizens in the minority identity group.",
                                 basis="empirical: foreign-born share of EU residents, about 12 %"
-                                      " (Eurostat migr_pop3ctb, 2020)"),
+                                      " [EUROSTAT-MIGR] (migr_pop3ctb, 2020)"),
         "neighbourhoods": count(20, "Number of neighbourhoods, laid out on a grid.", low=1,
                                 high=100_000),
         "mean_degree": rate(10.0, "Mean number of social ties per citizen.", unit="ties",
@@ -117,8 +119,8 @@ SCHEMA: dict[str, Any] = {
         "local_ties": share(0.7, "Share of ties inside the citizen's own neighbourhood; the "
                                  "rest go to adjacent neighbourhoods."),
         "homophily": share(0.8, "Probability that a tie links two citizens of the same group.",
-                           basis="empirical: homophily in personal networks (McPherson, "
-                                 "Smith-Lovin & Cook 2001)"),
+                           basis="empirical: homophily in personal networks "
+                                 "[MCPHERSON-2001]"),
     },
     "citizens": {
         "disposition_mean": share(0.5, "Mean solidarity disposition.", unit="level",
@@ -132,13 +134,13 @@ SCHEMA: dict[str, Any] = {
                                    unit="level"),
         "need_share": share(0.2, "Share of citizens in material need at the start.",
                             basis="empirical: about one in five EU residents at risk of poverty "
-                                  "or social exclusion (Eurostat ilc_peps01, 2019)"),
+                                  "or social exclusion [EUROSTAT-AROPE] (ilc_peps01, 2019)"),
         "need_level": share(0.5, "Mean need of a citizen in need (share of a basic basket "
                                  "lacking).", unit="need units"),
         "minority_need_ratio": rate(1.5, "How much more likely a minority citizen is to be in "
                                          "need.", unit="ratio", high=10,
                                     basis="empirical: higher poverty risk of non-EU citizens "
-                                          "(Eurostat ilc_peps05)"),
+                                          "[EUROSTAT-AROPE-NONEU] (ilc_peps05)"),
     },
     "awareness": {
         "decay": share(0.05, "Weekly decay of awareness.", unit="per week"),
@@ -154,8 +156,8 @@ SCHEMA: dict[str, Any] = {
     },
     "volunteering": {
         "initial_share": share(0.2, "Share of citizens volunteering at the start.",
-                               basis="empirical: 17-19 % formal volunteering EU-28 (EU-SILC "
-                                     "2015), 25-26 % US (CNCS)"),
+                               basis="empirical: 17-19 % formal volunteering EU-28 "
+                                     "[EU-SILC-2015], 25-26 % US [CNCS-2007]"),
         "join_rate": rate(0.02, "Base weekly join hazard of a fully available, disposed and "
                                "aware bystander.", basis=CALIBRATED),
         "contagion": rate(1.3, "Join-hazard gain per unit share of volunteering neighbours.",
@@ -171,10 +173,10 @@ SCHEMA: dict[str, Any] = {
                                     "the volunteer joined.", unit="multiplier",
                               basis="assumption (spontaneous volunteers drawn in by a crisis "
                                     "leave as it fades); calibrated to UK mutual-aid activity "
-                                    "falling about 75 % within three months (DESIGN §6; "
+                                    "falling about 75 % within three months ([UK-MUTUAL-AID]; "
                                     f"{CALIBRATED})"),
         "quit_rate": rate(0.0032, "Base weekly quit hazard (reasons other than burnout).",
-                          basis="annual retention of about two thirds (US CNCS 2006-07); "
+                          basis="annual retention of about two thirds [CNCS-2007]; "
                                 f"{CALIBRATED}"),
         "availability_quit": rate(1.0, "Quit-hazard gain per unit of missing availability.",
                                   unit="multiplier"),
@@ -287,8 +289,8 @@ SCHEMA: dict[str, Any] = {
         "newcomer_coverage": share(0.2, "Share of a newcomer's need met by public welfare "
                                         "(legal barriers).",
                                   basis=f"assumption; cf. {SOLIDUS}, factor 04 (legal barriers, "
-                                        "'particularly significant in ... help for refugees and "
-                                        "medical care')"),
+                                        "'particularly significant is the cases of help for "
+                                        "refugees and medical care')"),
         "funding": {
             "policy": Param("none", "str", choices=FUNDING_POLICIES,
                             basis=f"{SOLIDUS}, 'The findings' (sustained funding); "
@@ -356,7 +358,7 @@ SCHEMA: dict[str, Any] = {
         "institutionalise_after": count(78, "Age from which an informal group can become a "
                                             "formal association.", unit="weeks",
                                         basis=f"{VALLECAS} ('Two years after ... four new "
-                                              "associations')"),
+                                              "active associations')"),
         "institutionalise_members": count(5, "Members an informal group needs to become "
                                              "formal.", unit="volunteers"),
         "institutionalise_rate": share(0.02, "Weekly chance of becoming formal once eligible.",
@@ -377,13 +379,13 @@ CRISIS_SCHEMA: dict[str, Param] = {
                            "pandemic) or the newcomers' need (migration).", unit="level"),
     "reach": share(0.2, "Share of citizens hit (economic, pandemic).",
                    basis="empirical: unemployment in Spain rose from 8 % to 26 %, 2007-2013 "
-                         "(Eurostat une_rt_a)"),
+                         "[EUROSTAT-UNEMPLOYMENT]"),
     "recovery": rate(26.0, "Time scale of the fade-out after the crisis.", unit="weeks"),
     "attention": rate(6.0, "Time scale over which media attention fades after onset (0: it "
                            "does not fade).", unit="weeks",
-                      basis="empirical: the issue-attention cycle (Downs 1972); UK mutual-aid "
-                            "activity fell about 75 % within three months (DESIGN §6); time "
-                            "scale an assumption"),
+                      basis="empirical: the issue-attention cycle [DOWNS-1972]; UK mutual-aid "
+                            "activity fell about 75 % within three months [UK-MUTUAL-AID]; "
+                            "time scale an assumption"),
     "arrivals": share(0.05, "Newcomers arriving, as a share of the initial population "
                             "(migration).", basis=f"{SOLIDUS}, 'Introduction' (2015 migration)"),
     "confinement": count(12, "Weeks of confinement at the start of a pandemic.",

@@ -8,13 +8,13 @@ can go to any active CSO):
 * ``project_grants``: competitive rounds every ``round_weeks``; the best-scoring share
   ``success_rate`` of applicants (recognition + transparency + legitimacy + noise) win equal grants
   for one round; renewal is uncertain and applying costs ``application_overhead`` of capacity in the
-  four weeks before a round (SOLIDUS, 'The findings': 'ongoing, established funding').
-* ``core_funding``: stable funding, shared in proportion to each CSO's scale (SOLIDUS, 'The
+  four weeks before a round ([SOLIDUS] 'The findings': 'ongoing, established funding').
+* ``core_funding``: stable funding, shared in proportion to each CSO's scale ([SOLIDUS] 'The
   findings').
 * ``performance``: shared in proportion to legitimacy x transparency, among CSOs whose transparency
-  meets the ``social_clause`` (SOLIDUS factors 02 and 05).
+  meets the ``social_clause`` ([SOLIDUS] factors 02 and 05).
 * ``procurement``: pays ``price`` per need unit served last week, to CSOs meeting the social clause,
-  pro rata when the budget runs short (SSOLEIL 8.4.4: market reserve, social clauses).
+  pro rata when the budget runs short ([SSOLEIL] 8.4.4: market reserve, social clauses).
 
 Levers (``state.levers``, each in €/citizen/year): crisis emergency funds, awareness campaign,
 training programme, recognition awards and inter-cooperation network support; ``state.austerity``

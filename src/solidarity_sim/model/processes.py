@@ -1,4 +1,4 @@
-"""The nine weekly processes (DESIGN §3), each a function of the model and the week.
+"""The nine weekly processes (docs/sources.md), each a function of the model and the week.
 
 Citizen processes are vectorised over the whole population; CSO processes over the short CSO
 arrays. Every process that uses randomness draws from its own named stream, the same amount every
@@ -262,7 +262,7 @@ def serve(town: Town, t: int) -> None:
 # 6. Volunteer wellbeing and retention ---------------------------------------------------------
 
 def effective_scalability(town: Town) -> np.ndarray:
-    """Scalability practice, raised by inter-cooperation network support (SSOLEIL 8.3.3)."""
+    """Scalability practice, raised by inter-cooperation network support ([SSOLEIL] 8.3.3)."""
     s = town.cso_table.factor("scalability")
     return s + (1.0 - s) * town.state.network_strength
 

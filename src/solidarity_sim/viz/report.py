@@ -283,7 +283,8 @@ def _scenarios(comparison: Comparison) -> str:
         sources = "".join(f"<li>{escape(src)}</li>" for src in s.params["sources"])
         items.append(
             f"<h3>{escape(s.name)}</h3><p>{escape(' '.join(s.params['description'].split()))}"
-            f"</p><p class='small'>Sources:</p><ul class='small'>{sources}</ul>"
+            f"</p><p class='small'>Sources (keys such as [SOLIDUS] are defined in the project's "
+            f"docs/sources.md):</p><ul class='small'>{sources}</ul>"
             f"<p class='small'>File: {escape(s.origin)} · {s.params['weeks']} weeks · "
             f"{s.params['population']['citizens']:,} citizens · parameters SHA-256 "
             f"<code>{s.hash[:16]}…</code></p>")

@@ -237,5 +237,5 @@ def calibration_figure(baseline: pd.DataFrame, pandemic: pd.DataFrame, pandemic_
     retention(baseline, axes[0, 1])
     surge(pandemic, onset, axes[1, 0])
     group_survival(pandemic_csos, horizon, axes[1, 1])
-    fig.suptitle("Calibration targets (DESIGN §6) against the model")
+    fig.suptitle("Calibration targets (P1-P3, docs/sources.md) against the model")
     return fig
