@@ -8,6 +8,7 @@ the package is not installed. Everything else (the model, the CLI) is the real c
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -16,9 +17,12 @@ from pathlib import Path
 
 import pytest
 
+import solidarity_sim
 from solidarity_sim.extras import EXTRAS
 
 ROOT = Path(__file__).resolve().parents[1]
+SOURCE = str(Path(solidarity_sim.__file__).resolve().parents[1])
+"""Where this process imports the package from; the subprocesses import the same code."""
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 EVERY_EXTRA_MODULE = tuple(m for modules in EXTRAS.values() for m in modules)
 DISTRIBUTIONS = {  # the distributions of each extra, as named in pyproject.toml
@@ -36,8 +40,10 @@ def name(requirement: str) -> str:
 def python(code: str, hidden: tuple[str, ...], cwd: Path) -> subprocess.CompletedProcess:
     """Run ``code`` in a fresh Python in which the ``hidden`` modules cannot be imported."""
     prelude = f"import sys\nfor _m in {hidden!r}:\n    sys.modules[_m] = None\n"
-    return subprocess.run([sys.executable, "-c", prelude + code], cwd=cwd, capture_output=True,
-                          text=True, timeout=180, check=False)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [SOURCE, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])}
+    return subprocess.run([sys.executable, "-c", prelude + code], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=180, check=False)
 
 
 def cli(args: list[str], hidden: tuple[str, ...], cwd: Path) -> subprocess.CompletedProcess:
@@ -83,7 +89,9 @@ def test_run_works_with_every_extra_missing(tmp_path):
 
 
 MISSING = [
-    pytest.param("app", "the classroom page", "solara", ["app"], id="app"),
+    # an unusable --host: were the extra not checked first, the command stops at once anyway
+    # instead of starting a server
+    pytest.param("app", "the classroom page", "solara", ["app", "--host", "256.0.0.1"], id="app"),
     pytest.param("dask", "the Dask executor", "dask",
                  ["sweep", str(ROOT / "experiments" / "smoke.toml"), "--executor", "dask"],
                  id="sweep-executor-dask"),
