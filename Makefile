@@ -1,4 +1,5 @@
-# The two set-up commands of the README: `make run` and `make test`.
+# The set-up commands of the README: `make run`, `make test` and `make lint`; each creates the
+# environment with everything (`.[dev]`: every extra and the test tools) if needed.
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -11,8 +12,9 @@ run: $(VENV)/.installed  ## create the environment if needed, run the default sc
 test: $(VENV)/.installed  ## create/reuse the environment, run the whole test suite
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed  ## ruff, then the import contracts of pyproject.toml (import-linter)
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports --no-logo
 
 $(VENV)/.installed: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -21,4 +23,4 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 clean:
-	rm -rf $(VENV) .venv312 results .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv312 results .pytest_cache .hypothesis .import_linter_cache

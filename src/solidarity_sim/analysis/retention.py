@@ -15,7 +15,8 @@ enter the curves.
 CSOs are put in groups by the level of one factor (quantiles of the level across the CSOs whose
 spells are analysed: terciles by default). The estimator, its confidence intervals (exponential
 Greenwood), the median survival time with its interval and the log-rank test are those of
-`lifelines <https://lifelines.readthedocs.io>`_.
+`lifelines <https://lifelines.readthedocs.io>`_, which comes with the ``survival`` extra
+(``pip install 'solidarity-sim[survival]'``).
 
 Example:
     >>> import solidarity_sim as ss
@@ -31,11 +32,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from lifelines import KaplanMeierFitter
-from lifelines.statistics import multivariate_logrank_test
-from lifelines.utils import median_survival_times
 
+from ..extras import needs
 from ..model.parameters import FACTORS
+
+with needs("survival", "the retention analysis"):
+    from lifelines import KaplanMeierFitter
+    from lifelines.statistics import multivariate_logrank_test
+    from lifelines.utils import median_survival_times
 
 YEAR = 52
 CONFIDENCE = 0.95

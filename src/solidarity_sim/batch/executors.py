@@ -9,7 +9,7 @@ workers :data:`MAX_ATTEMPTS` times yields a :class:`Failed` instead of killing m
 * :class:`LocalExecutor` runs them on a local process pool (nothing to start).
 * :class:`DaskExecutor` runs them on Dask distributed: a local cluster it starts, or an existing
   scheduler (``dask scheduler`` / ``dask worker`` on other machines, or dask-jobqueue on SLURM or
-  PBS).
+  PBS); it needs the ``dask`` extra.
 
 The function and the tasks must be picklable, and the function importable on the workers.
 """
@@ -31,6 +31,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, TypeVar
+
+from ..extras import needs
 
 T = TypeVar("T")
 
@@ -241,14 +243,18 @@ class DaskExecutor(Executor):
     A worker that dies has its tasks rerun elsewhere by the scheduler; a task that was running on
     :data:`MAX_ATTEMPTS` dying workers is recorded as :class:`Failed` (Dask's ``KilledWorker``).
 
+    Needs the ``dask`` extra (``pip install 'solidarity-sim[dask]'``).
+
     Raises:
         OSError: The scheduler cannot be reached.
+        MissingExtra: Dask is not installed.
     """
 
     def __init__(self, scheduler: str | None = None, workers: int | None = None,
                  timeout: float = 20.0):
-        import dask
-        from distributed import Client, LocalCluster
+        with needs("dask", "the Dask executor"):
+            import dask
+            from distributed import Client, LocalCluster
 
         self._cluster = None
         if scheduler is None:

@@ -23,7 +23,6 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -159,11 +158,11 @@ class SweepFolder:
 
     def _manifest(self, version: str, runs: pd.DataFrame) -> dict[str, Any]:
         exp = self.experiment
-        extras = {lib: metadata.version(lib) for lib in ("SALib", "dask", "distributed")}
         return {
             "kind": "solidarity-sim sweep", "name": exp.name, "description": exp.description,
             "origin": exp.origin, "hash": exp.hash(version), "version": version,
-            "libraries": {**library_versions(), **extras}, "experiment": exp.to_dict(),
+            "libraries": library_versions(("SALib", "dask", "distributed")),
+            "experiment": exp.to_dict(),
             "scenario": exp.scenario.name, "points": int(runs["point"].nunique()),
             "runs": len(runs),
             "seeds": {"experiment": exp.seed,

@@ -3,8 +3,9 @@
 Each subcommand module defines ``register(subparsers)``, which adds its subparser and sets ``func``
 to a handler ``(args) -> exit status``. Handlers import heavy libraries inside, so ``--help`` stays
 fast. Handlers raise :class:`~solidarity_sim.model.scenario.ScenarioError` or
-:class:`CommandError` for bad input; :func:`main` turns both into a one-paragraph message and
-exit status 2, with no traceback.
+:class:`CommandError` for bad input, and :class:`~solidarity_sim.extras.MissingExtra` when a
+feature's extra is not installed; :func:`main` turns each into a one-paragraph message and exit
+status 2, with no traceback.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import sys
 from importlib import import_module
 
+from ..extras import MissingExtra
 from ..model.scenario import ScenarioError
 
 COMMANDS = ("run", "scenarios", "sweep", "analyze", "schema", "check", "compare", "app", "validate",
@@ -46,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ScenarioError, CommandError) as err:
+    except (ScenarioError, CommandError, MissingExtra) as err:
         print(f"solidarity-sim: error: {err}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading

@@ -8,6 +8,7 @@ import socket
 import sys
 from typing import NoReturn
 
+from ..extras import require
 from . import CommandError
 from .common import whole_number
 
@@ -59,7 +60,8 @@ def server_command(host: str, number: int) -> list[str]:
 
 
 def handle(args: argparse.Namespace) -> NoReturn:
-    """Check the address, then become the Solara server (until Ctrl-C or a signal stops it)."""
+    """Check the extra and the address, then become the Solara server (until Ctrl-C or a signal)."""
+    require("app", "the classroom page")
     check_free(args.host, args.port)
     shown = "localhost" if args.host in ("127.0.0.1", "localhost") else args.host
     print(f"solidarity-sim classroom page: open http://{shown}:{args.port}/ in a browser "

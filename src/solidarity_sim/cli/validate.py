@@ -1,6 +1,7 @@
 """``solidarity-sim validate``: every pattern check over replications, a table and figures.
 
-Exit status 0 when every check passes, 1 when one fails, 2 on bad arguments.
+Exit status 0 when every check passes, 1 when one fails, 2 on bad arguments or without the
+``survival`` extra (lifelines), which the retention figures need.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..extras import require
 from . import CommandError
 from .common import run_progress, seed
 
@@ -62,6 +64,7 @@ def _check_arguments(args: argparse.Namespace) -> Path:
 def handle(args: argparse.Namespace) -> int:
     """Run the checks, print the table, write it with figures; 1 if any check fails."""
     out = _check_arguments(args)
+    require("survival", "validate (its retention curves)")  # before the runs, not after
 
     from ..analysis import validation
 

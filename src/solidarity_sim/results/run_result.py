@@ -16,9 +16,9 @@ import pandas as pd
 
 from ..model.csos import CSOTable, F
 from ..model.events import Event
-from ..model.solidarity_model import SolidarityModel, forget
 from ..model.population import NEVER
 from ..model.scenario import Scenario, load_scenario
+from ..model.solidarity_model import SolidarityModel, forget
 
 LIBRARIES = ("mesa", "numpy", "scipy", "pandas", "networkx", "pyarrow", "matplotlib")
 
@@ -31,10 +31,15 @@ def package_version() -> str:
         return "unknown"
 
 
-def library_versions() -> dict[str, str]:
-    """Versions of Python and the libraries the results depend on."""
+def library_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
+    """Versions of Python and the libraries the results depend on.
+
+    Args:
+        extra: More distributions to report, e.g. optional ones; one not installed is
+            ``"missing"``.
+    """
     versions = {"python": platform.python_version()}
-    for lib in LIBRARIES:
+    for lib in (*LIBRARIES, *extra):
         try:
             versions[lib] = metadata.version(lib)
         except metadata.PackageNotFoundError:

@@ -20,7 +20,6 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import PercentFormatter  # noqa: E402
 
-from ..analysis.retention import kaplan_meier  # noqa: E402
 from ..analysis.validation import (  # noqa: E402
     GROUP_AGE,
     PEAK_TARGET,
@@ -197,6 +196,8 @@ def group_survival(csos: pd.DataFrame, horizon: int, ax: Axes | None = None) -> 
     A group's life ends when it dissolves; one still active at the end (``horizon``) is
     censored. Becoming a formal association does not end it.
     """
+    from ..analysis.retention import kaplan_meier  # lifelines: the survival extra
+
     ax = axes_or_new(ax)
     groups = csos[csos["origin"] == "emerged"]
     if groups.empty:
