@@ -60,6 +60,8 @@ PLAYED_WEEKS = 3
 """Weeks that playing must advance before the test pauses."""
 STEADY_MS = 1500
 """How long the week must stay unchanged to count as paused."""
+CLICK_RETRY_MS = 5_000
+"""How long a click's effect is awaited before the click is repeated (see ``click_until``)."""
 TOWN = {"population.citizens": 600}
 
 
@@ -400,6 +402,28 @@ class Session:
     def click(self, name: str) -> None:
         self.page.get_by_role("button", name=name, exact=True).click()
 
+    def click_until(self, name: str, shown: str) -> None:
+        """Click button ``name`` until button ``shown`` appears, within ``TIMEOUT_MS``.
+
+        While the model plays, SolaraViz redraws its controls every week; a click that lands
+        on a button just replaced is lost, so the click is repeated (each wait has a limit) until
+        its effect is on the page.
+        """
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        target = self.page.get_by_role("button", name=name, exact=True)
+        result = self.page.get_by_role("button", name=shown, exact=True)
+        deadline = time.monotonic() + TIMEOUT_MS / 1000
+        while not result.is_visible():
+            if time.monotonic() > deadline:
+                pytest.fail(f"clicking {name!r} did not show {shown!r} within {TIMEOUT_MS} ms")
+            if target.is_visible():
+                target.click(timeout=TIMEOUT_MS)
+            try:
+                result.wait_for(timeout=CLICK_RETRY_MS)
+            except PlaywrightTimeout:
+                continue
+
     def step(self, times: int = 1) -> None:
         for _ in range(times):
             before = self.week()
@@ -476,8 +500,7 @@ def test_play_advances_and_pause_stops(session):
         f"{speed:.1f} weeks per second while playing (1,000 citizens; weeks {start} to {end} "
         f"in {t1 - t0:.1f} s, read from the page)\n")
     print(f"play speed: {speed:.1f} weeks/s")
-    s.click("❚❚")
-    s.page.get_by_role("button", name="▶", exact=True).wait_for()
+    s.click_until("❚❚", shown="▶")
     paused = s.wait_steady(STEADY_MS)
     assert paused >= end  # stopped: the week has not changed for STEADY_MS
     s.shot("paused")

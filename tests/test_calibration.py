@@ -157,6 +157,9 @@ def test_the_command_line_reports_a_bad_file_in_one_paragraph(tmp_path, capsys):
     (["{tiny}", "--verify", "1"], "--verify 1"),
     (["{tiny}", "--out", "{tmp}/file"], "exists and is not a folder"),
     (["{tmp}/missing.toml"], "missing.toml: cannot read the file"),
+    (["{tiny}", "--executor", "ray"], "--executor 'ray': no such executor; allowed: local"),
+    (["{tiny}", "--workers", "0"], "--workers 0: allowed: a whole number from 1"),
+    (["{tiny}", "--scheduler", "tcp://127.0.0.1:1", "--workers", "2"], "leave --workers out"),
 ])
 def test_bad_arguments_exit_two_with_one_paragraph(tmp_path, tiny, capsys, args, message):
     (tmp_path / "file").write_text("")
@@ -263,10 +266,27 @@ def test_a_box_is_padded_and_kept_inside_the_priors():
                                                    pytest.approx(0.00535))
 
 
-def test_results_do_not_depend_on_the_workers(tiny, result):
-    serial = c.calibrate(c.load_calibration(tiny), workers=1)
-    for name in ("points", "runs", "defaults", "targets"):
-        pd.testing.assert_frame_equal(getattr(serial, name), getattr(result, name))
+def assert_same_calibration(a: c.CalibrationResult, b: c.CalibrationResult) -> None:
+    for name in ("points", "runs", "defaults", "targets", "waves"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+
+
+def test_results_do_not_depend_on_the_workers_and_an_interrupted_calibration_resumes(
+        tiny, result, tmp_path):
+    store = tmp_path / "store"
+    serial = c.calibrate(c.load_calibration(tiny), workers=1, out=store)
+    assert_same_calibration(serial, result)
+    files = {p.name: p.stat().st_mtime_ns for p in (store / "runs").glob("*.parquet")}
+    assert len(files) == 8 * (2 * 3 + 1)  # 2 + 2 x 3 runs per point, 2 waves of 3, defaults
+    lost = ["defaults-baseline-r0001.parquet", "p000001-pandemic-r0004.parquet",
+            "p000004-baseline-r0000.parquet"]  # both waves and the defaults
+    for name in lost:
+        (store / "runs" / name).unlink()
+    again = c.calibrate(c.load_calibration(tiny), workers=1, out=store)
+    assert_same_calibration(again, result)
+    now = {p.name: p.stat().st_mtime_ns for p in (store / "runs").glob("*.parquet")}
+    assert now.keys() == files.keys()
+    assert sorted(name for name in now if now[name] != files[name]) == sorted(lost)
 
 
 def test_the_design_and_the_seeds_derive_from_the_file_seed(tmp_path, tiny):
@@ -297,9 +317,28 @@ def test_candidates_are_the_accepted_points_nearest_the_centres_rounded(result):
 
 
 @pytest.fixture(scope="module")
-def selection(result) -> c.Selection:
+def verifications(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("verification")
+
+
+@pytest.fixture(scope="module")
+def selection(result, verifications) -> c.Selection:
     wide = accepting(result)
-    return c.select(wide.calibration, wide.candidates(2), replications=2, workers=1)
+    return c.select(wide.calibration, wide.candidates(2), replications=2, workers=2,
+                    out=verifications)
+
+
+def test_each_verification_is_stored_and_a_rerun_reads_it_back(result, selection,
+                                                                verifications):
+    wide = accepting(result)
+    points = wide.candidates(2)["point"].tolist()
+    assert sorted(p.name for p in verifications.iterdir()) == sorted(f"point-{p}"
+                                                                    for p in points)
+    calls = []
+    again = c.select(wide.calibration, wide.candidates(2), replications=2, workers=1,
+                     out=verifications, progress=lambda done, total: calls.append(done))
+    assert calls == [8, 16]  # each candidate's 8 runs read back, none run again
+    pd.testing.assert_frame_equal(again.table, selection.table)
 
 
 def test_selection_verifies_every_candidate_and_chooses_by_the_verified_means(result,
@@ -356,3 +395,8 @@ def test_cli_end_to_end(tmp_path, tiny, capsys):
     assert status == (0 if accepted and "recommended values" in printed else 1)
     for name in ("targets.png", "pairs.png", "responses.png"):
         assert (out / name).stat().st_size > 10_000
+    stored = list((out / "store" / "runs").glob("*.parquet"))
+    assert len(stored) == len(runs) + 4  # and the defaults' runs: 1 baseline, 3 pandemic
+    if accepted:  # each verified candidate's runs: 2 replications, baseline 1 + pandemic 3
+        for folder in (out / "verification").iterdir():
+            assert len(list((folder / "runs").glob("*.parquet"))) == 2 * (1 + 3), folder

@@ -20,16 +20,14 @@ from solidarity_sim.analysis.comparison import (
     Comparison,
     outcome_values,
     pairwise,
-    replication_seeds,
     run_comparison,
     spending_gaps,
     summarise,
-    t_interval,
-    verdict,
     weekly_differences,
-    welch_interval,
 )
+from solidarity_sim.analysis.statistics import difference_verdict
 from solidarity_sim.cli import main
+from solidarity_sim.model.streams import derive_seed
 from solidarity_sim.viz.report import headline_table, pairs_table, write_report
 
 MODULE = [sys.executable, "-m", "solidarity_sim.cli"]
@@ -47,27 +45,6 @@ def recession():
 
 
 # -- statistics -----------------------------------------------------------------------------------
-
-
-def test_t_interval_matches_scipy():
-    x = np.random.default_rng(1).normal(5.0, 2.0, size=7)
-    mean, low, high = t_interval(x)
-    expected = stats.ttest_1samp(x, 0.0).confidence_interval(0.95)
-    assert mean == pytest.approx(x.mean())
-    assert (low, high) == pytest.approx((expected.low, expected.high))
-
-
-def test_t_interval_ignores_missing_values_and_needs_two():
-    assert t_interval(np.array([1.0, np.nan, 3.0]))[0] == pytest.approx(2.0)
-    mean, low, high = t_interval(np.array([4.0]))
-    assert mean == 4.0 and np.isnan(low) and np.isnan(high)
-
-
-def test_welch_interval_matches_scipy():
-    rng = np.random.default_rng(2)
-    a, b = rng.normal(1.0, 1.0, 6), rng.normal(0.0, 3.0, 9)
-    expected = stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
-    assert welch_interval(a, b) == pytest.approx((expected.low, expected.high))
 
 
 def synthetic_runs(values: dict[str, list[float]], outcome: str = "unmet_need") -> pd.DataFrame:
@@ -112,7 +89,7 @@ def test_summary_gives_paired_differences_from_the_first_scenario():
     ("cost_per_need_met", np.nan, np.nan, "undefined"),
 ])
 def test_verdict_knows_which_direction_is_better(outcome, low, high, expected):
-    assert verdict(OUTCOME_BY_NAME[outcome], low, high) == expected
+    assert difference_verdict(OUTCOME_BY_NAME[outcome].better, low, high) == expected
 
 
 def test_spending_gaps_flag_pairs_differing_by_more_than_five_percent():
@@ -137,16 +114,6 @@ def test_outcomes_of_a_run_follow_their_definitions(baseline_small):
     assert values["state_spending"] == 0 and np.isnan(values["cost_per_need_met"])
 
 
-def test_replication_seeds_come_from_one_seed_sequence():
-    seeds = replication_seeds(7, 5)
-    assert seeds == replication_seeds(7, 5)
-    assert len(set(seeds)) == 5
-    assert seeds[:3] == replication_seeds(7, 3)
-    assert seeds != replication_seeds(8, 5)
-    child = np.random.SeedSequence(7).spawn(5)[4]
-    assert seeds[4] == int(child.generate_state(1)[0])
-
-
 # -- a real comparison ----------------------------------------------------------------------------
 
 
@@ -156,7 +123,8 @@ def test_every_scenario_shares_the_seed_of_each_replication(recession):
     assert list(dict.fromkeys(runs["scenario"])) == RECESSION
     seeds = runs.groupby("replication")["seed"].nunique()
     assert (seeds == 1).all()
-    assert runs.groupby("replication")["seed"].first().tolist() == replication_seeds(3, 4)
+    assert runs.groupby("replication")["seed"].first().tolist() == [derive_seed(3, k)
+                                                                   for k in range(4)]
     weekly = recession.weekly
     assert len(weekly) == len(RECESSION) * 4 * WEEKS
     assert {"scenario", "replication", "seed", "week", "unmet_need"} <= set(weekly.columns)
@@ -383,6 +351,10 @@ def check_report(path: Path) -> None:
     pytest.param(["baseline", "baseline"], ["both named 'baseline'"], id="same-name"),
     pytest.param(["baseline", "pandemic", "--weeks", "-3"], ["'weeks'", "-3"],
                  id="negative-weeks"),
+    pytest.param(["baseline", "pandemic", "--executor", "slurm"],
+                 ["--executor 'slurm'", "allowed: local", "dask"], id="bad-executor"),
+    pytest.param(["baseline", "pandemic", "--executor", "local", "--scheduler", "tcp://h:1"],
+                 ["--scheduler tcp://h:1", "--executor dask"], id="scheduler-without-dask"),
 ])
 def test_compare_rejects_bad_input_with_exit_2(tmp_path, capsys, args, fragments):
     status = main(["compare", *args, "--out", str(tmp_path / "out")])
@@ -406,3 +378,63 @@ def test_compare_accepts_scenario_files(tmp_path):
                                 replications=2, weeks=80, overrides=SMALL, workers=1)
     assert [s.name for s in comparison.scenarios] == ["refugee-reception", "refugee-inclusive"]
     assert comparison.scenarios[1].get("csos.factors.pluralism") == 0.9
+
+
+# -- the run store: resume ------------------------------------------------------------------------
+
+TINY = {"population.citizens": 600, "population.neighbourhoods": 3}
+TINY_WEEKS = 30
+
+
+def tiny_comparison(**kwargs):
+    return run_comparison(["baseline", "austerity"], replications=3, seed=2, weeks=TINY_WEEKS,
+                          overrides=TINY, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def tiny_reference():
+    """The tiny comparison run serially, without a store."""
+    return tiny_comparison(workers=1)
+
+
+def assert_same_comparison(a: Comparison, b: Comparison) -> None:
+    assert a.seeds == b.seeds
+    pd.testing.assert_frame_equal(a.runs, b.runs)
+    pd.testing.assert_frame_equal(a.weekly, b.weekly)
+    pd.testing.assert_frame_equal(a.summary, b.summary)
+
+
+def test_an_interrupted_comparison_resumes_from_its_stored_runs(tiny_reference, tmp_path):
+    out = tmp_path / "out"
+    first = tiny_comparison(workers=2, out=out)
+    assert_same_comparison(first, tiny_reference)
+    stored = sorted(p.name for p in (out / "runs").glob("*.parquet"))
+    assert stored == [f"s{i:02d}-r{k:04d}.parquet" for i in range(2) for k in range(3)]
+    assert len(list((out / "series").glob("*.parquet"))) == 6
+    # as if stopped after four runs: two runs lost (one with its series, one half-written)
+    for name in ("s00-r0002", "s01-r0000"):
+        (out / "runs" / f"{name}.parquet").unlink()
+    (out / "series" / "s00-r0002.parquet").unlink()
+    (out / "series" / ".s01-r0001.parquet.123.tmp").write_bytes(b"half a file")
+    calls = []
+    again = tiny_comparison(workers=1, out=out, progress=lambda done, total: calls.append(done))
+    assert calls == [4, 5, 6]  # four runs read back, only the two missing runs computed
+    assert_same_comparison(again, tiny_reference)
+    assert not list((out / "series").glob(".*.tmp"))
+    calls.clear()
+    tiny_comparison(workers=1, out=out, progress=lambda done, total: calls.append(done))
+    assert calls == [6]  # nothing left to compute
+
+
+def test_a_folder_of_another_comparison_is_refused_with_what_changed(tiny_reference, tmp_path):
+    out = tmp_path / "out"
+    tiny_reference.save(out)  # a saved comparison is a store of this comparison, with no runs
+    with pytest.raises(ss.ScenarioError, match="different set of scenarios") as err:
+        run_comparison(["baseline", "austerity"], replications=4, seed=2, weeks=TINY_WEEKS,
+                       overrides=TINY, workers=1, out=out)
+    assert "Changed: replications" in str(err.value)
+    assert "give another --out folder" in str(err.value)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("mine")
+    with pytest.raises(ss.ScenarioError, match="not empty and holds no comparison"):
+        tiny_comparison(workers=1, out=tmp_path / "mine")

@@ -1,5 +1,5 @@
-"""Sweeps on Dask: real ``dask scheduler`` and ``dask worker`` processes on 127.0.0.1 give the
-serial result table, survive a killed worker and record a run that raises."""
+"""Sweeps and comparisons on Dask: real ``dask scheduler`` and ``dask worker`` processes on
+127.0.0.1 give the serial result tables, survive a killed worker and record a run that raises."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_sweep import SMOKE, fails_at_one_point, results, serial, sweep_cli, wait_for_runs
+from test_compare import TINY, TINY_WEEKS, assert_same_comparison, tiny_comparison
+from test_sweep import CLI, SMOKE, fails_at_one_point, results, serial, sweep_cli, wait_for_runs
 
 from solidarity_sim.batch.executors import DaskExecutor, make_executor
 from solidarity_sim.batch.experiment import load_experiment
@@ -114,3 +115,40 @@ def test_killing_a_dask_worker_mid_sweep_loses_nothing(serial, tmp_path):
     assert proc.returncode == 0, stderr
     assert "8 finished now, 0 failed" in stdout
     pd.testing.assert_frame_equal(results(out), results(serial))
+
+
+def test_a_comparison_on_a_dask_cluster_gives_the_serial_tables(scheduler, tmp_path):
+    reference = tiny_comparison(workers=1)
+    with DaskExecutor(scheduler) as executor:
+        on_dask = tiny_comparison(executor=executor, out=tmp_path / "out")
+        # the executor is the caller's: still open, and a rerun reads every run back
+        again = tiny_comparison(executor=executor, out=tmp_path / "out")
+    assert_same_comparison(on_dask, reference)
+    assert_same_comparison(again, reference)
+
+
+def test_the_compare_command_runs_on_dask(tmp_path):
+    """``compare --executor dask`` end to end (a local Dask cluster of two workers)."""
+    reference = tiny_comparison(workers=1)
+    out = tmp_path / "out"
+    sets = [arg for path, value in TINY.items() for arg in ("--set", f"{path}={value}")]
+    proc = subprocess.run(
+        [*CLI, "compare", "baseline", "austerity", "--replications", "3", "--seed", "2",
+         "--weeks", str(TINY_WEEKS), *sets, "--executor", "dask", "--workers", "2", "--out",
+         str(out)], capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "local Dask cluster, 2 workers" in proc.stderr
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "runs.parquet"), reference.runs)
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "weekly.parquet"), reference.weekly)
+    assert len(list((out / "runs").glob("*.parquet"))) == 6
+    # an interrupted comparison: the same command (here in one process) finishes it
+    (out / "runs" / "s01-r0002.parquet").unlink()
+    (out / "runs.parquet").unlink()
+    proc = subprocess.run(
+        [*CLI, "compare", "baseline", "austerity", "--replications", "3", "--seed", "2",
+         "--weeks", str(TINY_WEEKS), *sets, "--workers", "1", "--out", str(out)],
+        capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "serially in this process" in proc.stderr
+    assert "5 already there, not run again" in proc.stderr
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "runs.parquet"), reference.runs)

@@ -11,8 +11,8 @@ import pytest
 import solidarity_sim as ss
 from solidarity_sim.analysis.validation import (
     CONTEXTS,
+    DRIVEN,
     FACTOR_EFFECTS,
-    OUTCOMES,
     PERFORMANCE_FUNDING,
 )
 from solidarity_sim.model.csos import F
@@ -35,7 +35,7 @@ def result(factor, level, seed, context):
                          ids=[f"{f}->{d}" for f, d, _, _ in FACTOR_EFFECTS])
 def test_raising_a_factor_moves_what_it_drives(factor, drives, sign, context):
     """Paired runs (common random numbers) at 0.2 and 0.8: the outcome moves the right way."""
-    statistic = OUTCOMES[drives][0]
+    statistic = DRIVEN[drives]
     diffs = [statistic(result(factor, 0.8, seed, context))
              - statistic(result(factor, 0.2, seed, context)) for seed in SEEDS]
     assert sign * sum(diffs) > 0, f"{factor} -> {drives}: paired differences {diffs}"

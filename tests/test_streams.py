@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from solidarity_sim.model.streams import STREAM_NAMES, Streams
+from solidarity_sim.model.streams import STREAM_NAMES, Streams, derive_seed
 
 
 def test_same_seed_same_numbers_per_stream():
@@ -27,3 +27,11 @@ def test_drawing_from_one_stream_leaves_the_others_untouched():
 def test_unknown_stream_is_rejected_with_the_known_names():
     with pytest.raises(KeyError, match="recruitment"):
         Streams(1)["recruitmnt"]
+
+
+def test_derive_seed_is_the_one_run_seed_formula():
+    assert derive_seed(7, 3) == derive_seed(7, 3)
+    assert len({derive_seed(7, k) for k in range(5)}) == 5
+    assert derive_seed(8, 0) != derive_seed(7, 0) != derive_seed(7, 0, 0)
+    child = np.random.SeedSequence(7, spawn_key=(2, 1)).generate_state(1, np.uint64)[0]
+    assert derive_seed(7, 2, 1) == int(child >> np.uint64(1)) < 2 ** 63

@@ -11,7 +11,6 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
 import solidarity_sim as ss
 from solidarity_sim.analysis import validation as v
@@ -63,23 +62,6 @@ def test_bands_decide_pass_or_fail():
     assert band.describe(percent=True) == "17%–30%"
     assert above.describe() == "> 0" and v.Band(0, 0).describe() == "= 0"
     assert v.Band(-math.inf, 0.5).describe(percent=True) == "≤ 50%"
-
-
-def test_t_interval_matches_scipy():
-    x = np.array([1.0, 2.0, 4.0, math.nan])
-    mean, low, high = v.t_interval(x)
-    expected = stats.t.interval(0.95, 2, loc=7 / 3, scale=stats.sem([1.0, 2.0, 4.0]))
-    assert mean == pytest.approx(7 / 3)
-    assert (low, high) == pytest.approx(expected)
-    assert math.isnan(v.t_interval(np.array([1.0]))[1])
-    assert v.t_interval(np.zeros(3)) == (0.0, 0.0, 0.0)
-
-
-def test_replication_seeds_derive_from_one_seed():
-    seeds = v.replication_seeds(0, 5)
-    assert seeds == v.replication_seeds(0, 5) and len(set(seeds)) == 5
-    assert seeds[:3] == v.replication_seeds(0, 3)
-    assert seeds != v.replication_seeds(1, 5)
 
 
 def test_two_state_chain_is_stationary():
@@ -171,10 +153,17 @@ def test_cli_exits_zero_when_every_check_holds(tmp_path, monkeypatch, capsys):
     printed = capsys.readouterr().out
     assert status == 0, printed
     assert "3 of 3 checks pass" in printed
-    assert {p.name for p in out.iterdir()} == {"validation.csv", "validation.md",
-                                               "replications.csv", "targets.png"}
+    assert {p.name for p in out.iterdir()} == {
+        "validation.csv", "validation.md", "replications.csv", "targets.png",
+        # the run store: every run's statistics, and the tables of the arms kept for figures
+        "manifest.json", "runs", "failed", "series", "csos", "spells", "events"}
+    assert len(list((out / "runs").glob("*.parquet"))) == 2 * 2  # 2 arms x 2 replications
     table = pd.read_csv(out / "validation.csv")
     assert table["passed"].all() and len(table) == 3
+    # the same command again reads every run back from the store
+    assert main(["validate", "--replications", "2", "--workers", "1", "--out", str(out)]) == 0
+    assert "(4 already there, not run again)" in capsys.readouterr().err
+    pd.testing.assert_frame_equal(pd.read_csv(out / "validation.csv"), table)
 
 
 def test_cli_exits_one_when_a_check_fails(tmp_path, monkeypatch, capsys):
@@ -222,3 +211,54 @@ def test_out_must_be_a_folder(tmp_path, capsys):
     target.write_text("x")
     assert main(["validate", "--out", str(target)]) == 2
     assert "--out" in capsys.readouterr().err
+
+
+def tiny_checks():
+    """A kept arm (its tables are stored for the figures) and an unkept one, on a tiny town."""
+    town = {"population.citizens": 600, "population.neighbourhoods": 3, "weeks": 30}
+    kept = v.Arm("tiny baseline", "baseline", town, keep=True)
+    share = v.Check("calibration", "tiny: volunteer share", v.mean("volunteer_share", 10),
+                    (kept,), v.Band(0, 1), ".1%", "share")
+    no_csos = v.Arm("tiny no CSOs", "baseline", {**town, "csos.density": 0.0})
+    nobody = v.Check("limits", "tiny: nobody volunteers", v.largest("volunteers"), (no_csos,),
+                     v.Band(0, 0), ".0f")
+    return [share, nobody]
+
+
+def test_an_interrupted_validation_resumes_from_its_stored_runs(tmp_path):
+    reference = v.validate(tiny_checks(), replications=3, seed=4, workers=1)
+    out = tmp_path / "val"
+    first = v.validate(tiny_checks(), replications=3, seed=4, workers=2, out=out)
+    for report in (first, reference):
+        assert report.table["passed"].all()
+    pd.testing.assert_frame_equal(first.table, reference.table)
+    pd.testing.assert_frame_equal(first.values, reference.values)
+    assert len(list((out / "runs").glob("*.parquet"))) == 6
+    # only the kept arm's runs have their tables stored
+    for table in ("series", "csos", "spells"):
+        assert sorted(p.stem for p in (out / table).glob("*.parquet")) == [
+            f"a000-r{k:04d}" for k in range(3)]
+    for name in ("a000-r0001", "a001-r0002"):
+        (out / "runs" / f"{name}.parquet").unlink()
+    calls = []
+    again = v.validate(tiny_checks(), replications=3, seed=4, workers=1, out=out,
+                       progress=lambda done, total: calls.append(done))
+    assert calls == [4, 5, 6]  # only the two missing runs computed
+    pd.testing.assert_frame_equal(again.table, reference.table)
+    pd.testing.assert_frame_equal(again.values, reference.values)
+    kept, fresh = again.kept["tiny baseline"], reference.kept["tiny baseline"]
+    for a, b in zip(kept, fresh, strict=True):
+        pd.testing.assert_frame_equal(a.timeseries, b.timeseries)
+        pd.testing.assert_frame_equal(a.csos, b.csos)
+        pd.testing.assert_frame_equal(a.spells, b.spells)
+        assert a.manifest["seed"] == b.manifest["seed"]
+    with pytest.raises(ss.ScenarioError, match="Changed: seed"):
+        v.validate(tiny_checks(), replications=3, seed=5, workers=1, out=out)
+
+
+def test_bad_executor_exits_two_with_one_paragraph(tmp_path, capsys):
+    status = main(["validate", "--executor", "mpi", "--out", str(tmp_path / "val")])
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and err.startswith("solidarity-sim: error: --executor 'mpi'")
+    assert "\n" not in err and "allowed: local" in err
+    assert not (tmp_path / "val").exists()

@@ -60,7 +60,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..batch.executors import Failed, make_executor
+from ..batch.executors import Executor, Failed, using
 from ..batch.experiment import (
     DESIGN_KEYS,
     TOP_KEYS,
@@ -72,14 +72,15 @@ from ..batch.experiment import (
     parse_factors,
     parse_samples,
     reject_unknown_keys,
-    run_seed,
     subtable,
 )
+from ..batch.store import RunStore, Stored, execute
 from ..model.parameters import Param, count, iter_params
 from ..model.scenario import Scenario, ScenarioError, check_value, load_scenario, read_toml
+from ..model.streams import derive_seed
 from .validation import (
     GROUP_AGE,
-    YEAR,
+    WEEKS_PER_YEAR,
     Arm,
     Check,
     Statistic,
@@ -258,7 +259,7 @@ def _shortest(scenario: Scenario) -> tuple[int, str]:
     """The shortest horizon on which a scenario's calibration statistics are defined, and why."""
     onsets = [c["onset"] for c in scenario.params["crises"] if c["kind"] == "pandemic"]
     if not onsets:
-        return 2 * YEAR, "volunteering and retention are averaged from week 52"
+        return 2 * WEEKS_PER_YEAR, "volunteering and retention are averaged from week 52"
     return onsets[0] + GROUP_AGE + 1, (f"groups founded at the pandemic's onset, week "
                                        f"{onsets[0]}, must be able to reach {GROUP_AGE} weeks")
 
@@ -299,16 +300,23 @@ class Task:
     arm: Arm
     statistics: tuple[tuple[str, Statistic], ...]
 
-    def row(self, values: Mapping[str, float]) -> dict[str, Any]:
-        """The run's row of :attr:`CalibrationResult.runs`."""
+    @property
+    def key(self) -> str:
+        """The run's file name in a store, e.g. ``p000042-pandemic-r0001`` (``defaults-...``)."""
+        point = "defaults" if self.point == DEFAULTS else f"p{self.point:06d}"
+        return f"{point}-{self.arm.scenario}-r{self.replication:04d}"
+
+    def row(self) -> dict[str, Any]:
+        """The run's identity columns in :attr:`CalibrationResult.runs`."""
         return {"point": self.point, "scenario": self.arm.scenario,
-                "replication": self.replication, "seed": self.seed, **values}
+                "replication": self.replication, "seed": self.seed}
 
 
-def measure(task: Task) -> dict[str, float]:
+def run_task(task: Task) -> Stored:
     """Run one task and compute its statistics (the function sent to the workers)."""
     values, _ = evaluate(task.arm, task.seed, tuple(s for _, s in task.statistics))
-    return dict(zip((name for name, _ in task.statistics), values, strict=True))
+    return Stored({**task.row(), **dict(zip((name for name, _ in task.statistics), values,
+                                            strict=True))})
 
 
 DEFAULTS = -1
@@ -326,7 +334,7 @@ def make_tasks(cal: Calibration, point: int, values: Mapping[str, Any]) -> list[
     checks = cal.checks(values)
     names = dict(zip((c.statistic for c in checks), STATISTICS, strict=True))
     key = () if point == DEFAULTS else (point,)
-    return [Task(point, k, run_seed(cal.design.seed, (*key, k)), arm,
+    return [Task(point, k, derive_seed(cal.design.seed, *key, k), arm,
                  tuple((names[s], s) for s in statistics))
             for arm, statistics in plan(checks).values()
             for k in range(cal.design.replications * arm.runs)]
@@ -393,12 +401,18 @@ class CalibrationResult:
 
 
 def calibrate(cal: Calibration, *, workers: int | None = None,
+              executor: Executor | None = None, out: str | Path | None = None,
               progress: Callable[[int, int], None] | None = None) -> CalibrationResult:
     """Run every wave of design points and the current defaults; accept or reject the points.
 
     Args:
         cal: The calibration.
-        workers: Processes in parallel (default: the usable cores; 1 runs in this process).
+        workers: Processes of the local pool built when no ``executor`` is given (default: the
+            usable cores; 1 runs in this process).
+        executor: Where to run (:mod:`solidarity_sim.batch.executors`; left open).
+        out: A run store folder (:func:`calibration_store`): every run is stored as it
+            finishes, and calibrating the same file into it again computes only the missing
+            runs (the later waves' designs follow from the stored runs, so they are the same).
         progress: Called as ``progress(done, total)`` each time a run finishes.
 
     Returns:
@@ -411,8 +425,9 @@ def calibrate(cal: Calibration, *, workers: int | None = None,
     total = per_point * (cal.waves * cal.design.samples + 1)
     factors, points, waves, runs = cal.design.factors, [], [], []
     failures: list[str] = []
-    with make_executor("local", workers) as executor:
-        where = executor.describe()
+    store = calibration_store(out, cal).open() if out else None
+    with using(executor, workers) as engine:
+        where = engine.describe()
         for wave in range(cal.waves):
             design = cal.wave(wave, factors)
             design.index += wave * cal.design.samples
@@ -420,7 +435,7 @@ def calibrate(cal: Calibration, *, workers: int | None = None,
                                                    strict=True)
                      for task in make_tasks(cal, int(point), values)]
             tasks += make_tasks(cal, DEFAULTS, {}) if wave == 0 else []
-            runs.append(_execute(executor, tasks, failures, progress,
+            runs.append(_execute(engine, tasks, store, failures, progress,
                                  sum(len(r) for r in runs), total))
             means = runs[-1].groupby("point")[list(STATISTICS)].mean()
             judged = judge(design.join(means, how="left").rename_axis("point").reset_index(),
@@ -445,21 +460,31 @@ def calibrate(cal: Calibration, *, workers: int | None = None,
                              pd.DataFrame(waves), failures, time.perf_counter() - started, where)
 
 
-def _execute(executor, tasks: list[Task], failures: list[str],
-             progress: Callable[[int, int], None] | None, done: int, total: int
-             ) -> pd.DataFrame:
+def calibration_store(out: str | Path, cal: Calibration) -> RunStore:
+    """The run store of a calibration, identified by the calibration file's content."""
+    return RunStore(out, "calibration", cal.to_dict(), origin=cal.origin,
+                    manifest={"origin": cal.origin}, what="calibration file")
+
+
+def _execute(executor: Executor, tasks: list[Task], store: RunStore | None,
+             failures: list[str], progress: Callable[[int, int], None] | None, done: int,
+             total: int) -> pd.DataFrame:
     """Run tasks; return one row per run in task order (NaN statistics for failed runs)."""
-    out: dict[Task, dict[str, float]] = {}
-    for task, values in executor.map_unordered(measure, tasks):
-        if isinstance(values, Failed):
-            failures.append(f"point {task.point}, {task.arm.scenario} run {task.replication} "
-                            f"(seed {task.seed}): {values.error}")
-            values = dict.fromkeys((name for name, _ in task.statistics), math.nan)
-        out[task] = values
+    def step(finished: int, _: int) -> None:
         if progress is not None:
-            progress(done + len(out), total)
-    return pd.DataFrame([task.row(out[task]) for task in tasks],
-                        columns=["point", "scenario", "replication", "seed", *STATISTICS])
+            progress(done + finished, total)
+
+    results = execute(executor, run_task, tasks, store=store, progress=step)
+    rows = []
+    for task in tasks:
+        result = results[task.key]
+        if isinstance(result, Failed):
+            failures.append(f"point {task.point}, {task.arm.scenario} run {task.replication} "
+                            f"(seed {task.seed}): {result.error}")
+            rows.append({**task.row(), **dict.fromkeys(STATISTICS, math.nan)})
+        else:
+            rows.append(result.row)
+    return pd.DataFrame(rows, columns=["point", "scenario", "replication", "seed", *STATISTICS])
 
 
 def _wave_row(wave: int, points: pd.DataFrame, factors: Sequence[Factor],
@@ -476,7 +501,8 @@ def _wave_row(wave: int, points: pd.DataFrame, factors: Sequence[Factor],
 
 
 def verify(cal: Calibration, values: Mapping[str, Any], *, replications: int = 20,
-           seed: int = 0, workers: int | None = None,
+           seed: int = 0, workers: int | None = None, executor: Executor | None = None,
+           out: str | Path | None = None,
            progress: Callable[[int, int], None] | None = None) -> Validation:
     """Run the validation's calibration checks at ``values`` (see :func:`validation.validate`).
 
@@ -487,7 +513,7 @@ def verify(cal: Calibration, values: Mapping[str, Any], *, replications: int = 2
         The :class:`~solidarity_sim.analysis.validation.Validation` of the calibration checks.
     """
     return validate(cal.checks(values), replications=replications, seed=seed, workers=workers,
-                    progress=progress)
+                    executor=executor, out=out, progress=progress)
 
 
 @dataclass
@@ -523,7 +549,8 @@ class Selection:
 
 
 def select(cal: Calibration, candidates: pd.DataFrame, *, replications: int = 20,
-           seed: int = 0, workers: int | None = None,
+           seed: int = 0, workers: int | None = None, executor: Executor | None = None,
+           out: str | Path | None = None,
            progress: Callable[[int, int], None] | None = None) -> Selection:
     """Verify candidate defaults with the validation's calibration checks; choose one.
 
@@ -539,7 +566,10 @@ def select(cal: Calibration, candidates: pd.DataFrame, *, replications: int = 20
             :meth:`CalibrationResult.candidates`).
         replications: Replications of each verification (at least 2).
         seed: Seed of the verifications.
-        workers: Processes in parallel.
+        workers: Processes in parallel when no ``executor`` is given.
+        executor: Where to run (left open).
+        out: A folder for the run stores of the verifications, one per candidate
+            (``point-N/``), so that an interrupted selection resumes.
         progress: Called as ``progress(done, total)`` each time a run finishes.
 
     Returns:
@@ -554,7 +584,8 @@ def select(cal: Calibration, candidates: pd.DataFrame, *, replications: int = 20
 
         values = {p: candidate[p] for p in cal.parameters}
         report = verify(cal, values, replications=replications, seed=seed, workers=workers,
-                        progress=step)
+                        executor=executor, progress=step,
+                        out=Path(out) / f"point-{candidate['point']}" if out else None)
         validations.append(report)
         rows.append({**candidate, **dict(zip(STATISTICS, report.table["value"], strict=True)),
                      "passed": int(report.table["passed"].sum())})

@@ -1,16 +1,20 @@
 """Compare scenarios over replications with common random numbers and paired statistics.
 
-Replication ``k`` of every scenario runs with the same seed, derived from the comparison's seed and
-``k`` by :class:`numpy.random.SeedSequence`. As every process draws from its own named stream
-(:mod:`solidarity_sim.model.streams`), two scenarios run with one seed share their network, crisis
-and behaviour draws, so the difference between them in replication ``k`` is mostly the effect of the
-scenario, not noise, and the paired interval of a difference is narrower than the unpaired one.
+Replication ``k`` of every scenario runs with the same seed, ``derive_seed(seed, k)``
+(:func:`~solidarity_sim.model.streams.derive_seed`). As every process draws from its own named
+stream (:mod:`solidarity_sim.model.streams`), two scenarios run with one seed share their network,
+crisis and behaviour draws, so the difference between them in replication ``k`` is mostly the
+effect of the scenario, not noise, and the paired interval of a difference is narrower than the
+unpaired one.
 
 Each run is reduced to one value per outcome (:data:`OUTCOMES`, averaged or summed over the whole
 run). For each scenario and outcome the summary gives the mean and its 95 % t-interval; for each
 scenario after the first, the mean paired difference from the first with its 95 % t-interval (and,
-for reference, Welch's unpaired interval). Runs go to a local process pool; the tables do not
-depend on the number of workers or on the order in which runs finish.
+for reference, Welch's unpaired interval). Runs go to an executor (a local process pool by
+default, or Dask: :mod:`solidarity_sim.batch.executors`); the tables do not depend on the engine,
+the number of workers or the order in which runs finish. Given an output folder, every run is
+stored there as it finishes (a :class:`~solidarity_sim.batch.store.RunStore`), and running the same
+comparison into it again computes only the missing runs.
 
 Example:
     >>> import solidarity_sim as ss
@@ -20,9 +24,7 @@ Example:
 from __future__ import annotations
 
 import json
-import multiprocessing
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
@@ -32,61 +34,53 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..batch.executors import default_workers
+from ..batch.executors import Executor, using
+from ..batch.store import RunStore, Stored, execute, raise_failures
+from ..model.calendar import WEEKS_PER_YEAR
 from ..model.scenario import Scenario, ScenarioError, load_scenario
-from ..results.run_result import library_versions, package_version, run
+from ..model.streams import derive_seed
+from ..results.outcomes import Outcome
+from ..results.run_result import run
+from .statistics import CONFIDENCE, paired_difference, t_interval
 
-CONFIDENCE = 0.95
 SPENDING_TOLERANCE = 0.05
 """Relative difference in total state spending above which scenarios are flagged as unequal."""
 
-YEAR = 52
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """One outcome of a run, reduced to a single number.
-
-    Attributes:
-        name: Column name in the tables.
-        label: Human-readable name.
-        unit: Unit of the value.
-        better: +1 if higher is better, -1 if lower is better, 0 if neither.
-        fmt: Format of a value in reports.
-        definition: How the value is computed from the weekly series.
-    """
-
-    name: str
-    label: str
-    unit: str
-    better: int
-    fmt: str
-    definition: str
-
 
 OUTCOMES: tuple[Outcome, ...] = (
-    Outcome("volunteer_share", "volunteer share", "% of citizens", +1, "{:.1f}",
-            "mean over all weeks of the share of citizens present who volunteer"),
-    Outcome("retention", "annual retention", "% of volunteers", +1, "{:.1f}",
-            "mean over the weeks from week 52 of the share of those volunteering 52 weeks "
-            "earlier who still volunteer"),
-    Outcome("csos_active", "active CSOs", "CSOs", 0, "{:.1f}",
-            "mean over all weeks of the number of active CSOs, formal and informal"),
-    Outcome("recognition", "mean recognition", "level 0-1", +1, "{:.3f}",
-            "mean over all weeks of the mean social recognition of active CSOs"),
-    Outcome("capacity_gini", "Gini of CSO capacity", "0-1", 0, "{:.3f}",
-            "mean over all weeks of the Gini coefficient of active CSOs' capacity (higher: "
-            "service concentrated in fewer, larger CSOs)"),
-    Outcome("need_met_csos", "need met by CSOs", "need units/week", +1, "{:,.1f}",
-            "mean over all weeks of the need served by CSOs"),
-    Outcome("unmet_need", "unmet need", "need units/week", -1, "{:,.1f}",
-            "mean over all weeks of the need met neither by welfare nor by CSOs"),
-    Outcome("unmet_need_minority", "unmet need, minority group", "need units/week", -1,
-            "{:,.1f}", "mean over all weeks of the unmet need of the minority identity group"),
-    Outcome("state_spending", "state spending on civil society", "€ over the run", 0,
-            "{:,.0f}", "total over the run of what the state paid CSOs and spent on levers"),
-    Outcome("cost_per_need_met", "cost per need unit met by CSOs", "€/need unit", -1,
-            "{:,.2f}", "total state spending divided by the total need CSOs met over the run "
+    Outcome("volunteer_share", "volunteer_share", "mean", label="volunteer share",
+            unit="% of citizens", better=+1, scale=100.0, fmt=".1f",
+            definition="mean over all weeks of the share of citizens present who volunteer"),
+    Outcome("retention", "retention_12m", "mean", WEEKS_PER_YEAR, label="annual retention",
+            unit="% of volunteers", better=+1, scale=100.0, fmt=".1f",
+            definition="mean over the weeks from week 52 of the share of those volunteering 52 "
+                       "weeks earlier who still volunteer"),
+    Outcome("csos_active", "csos_active", "mean", label="active CSOs", unit="CSOs", fmt=".1f",
+            definition="mean over all weeks of the number of active CSOs, formal and informal"),
+    Outcome("recognition", "recognition_mean", "mean", label="mean recognition",
+            unit="level 0-1", better=+1, fmt=".3f",
+            definition="mean over all weeks of the mean social recognition of active CSOs"),
+    Outcome("capacity_gini", "capacity_gini", "mean", label="Gini of CSO capacity", unit="0-1",
+            fmt=".3f",
+            definition="mean over all weeks of the Gini coefficient of active CSOs' capacity "
+                       "(higher: service concentrated in fewer, larger CSOs)"),
+    Outcome("need_met_csos", "need_met_csos", "mean", label="need met by CSOs",
+            unit="need units/week", better=+1, fmt=",.1f",
+            definition="mean over all weeks of the need served by CSOs"),
+    Outcome("unmet_need", "unmet_need", "mean", label="unmet need", unit="need units/week",
+            better=-1, fmt=",.1f",
+            definition="mean over all weeks of the need met neither by welfare nor by CSOs"),
+    Outcome("unmet_need_minority", "unmet_need_minority", "mean",
+            label="unmet need, minority group", unit="need units/week", better=-1,
+            fmt=",.1f",
+            definition="mean over all weeks of the unmet need of the minority identity group"),
+    Outcome("state_spending", "state_spending", "total",
+            label="state spending on civil society", unit="€ over the run", fmt=",.0f",
+            definition="total over the run of what the state paid CSOs and spent on levers"),
+    Outcome("cost_per_need_met", "state_spending", "ratio", per="need_met_csos",
+            label="cost per need unit met by CSOs", unit="€/need unit", better=-1,
+            fmt=",.2f",
+            definition="total state spending divided by the total need CSOs met over the run "
                        "(not defined when the state spends nothing)"),
 )
 """Every outcome reported by a comparison, in report order."""
@@ -106,89 +100,7 @@ TRAJECTORIES = (
 
 def outcome_values(ts: pd.DataFrame) -> dict[str, float]:
     """Reduce one run's weekly series to one value per outcome (see :data:`OUTCOMES`)."""
-    retention = ts.loc[ts["week"] >= YEAR, "retention_12m"].dropna()
-    spent = float(ts["state_spending"].sum())
-    met = float(ts["need_met_csos"].sum())
-    return {
-        "volunteer_share": 100.0 * ts["volunteer_share"].mean(),
-        "retention": 100.0 * retention.mean() if len(retention) else np.nan,
-        "csos_active": ts["csos_active"].mean(),
-        "recognition": ts["recognition_mean"].mean(),
-        "capacity_gini": ts["capacity_gini"].mean(),
-        "need_met_csos": ts["need_met_csos"].mean(),
-        "unmet_need": ts["unmet_need"].mean(),
-        "unmet_need_minority": ts["unmet_need_minority"].mean(),
-        "state_spending": spent,
-        "cost_per_need_met": spent / met if spent > 0 and met > 0 else np.nan,
-    }
-
-
-def replication_seeds(seed: int, replications: int) -> list[int]:
-    """The seed of each replication, shared by every scenario (common random numbers)."""
-    children = np.random.SeedSequence(seed).spawn(replications)
-    return [int(child.generate_state(1)[0]) for child in children]
-
-
-# -- statistics ---------------------------------------------------------------------------------
-
-def t_interval(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
-    """Mean of ``values`` and its t-interval (NaN bounds with fewer than two values)."""
-    x = np.asarray(values, dtype=float)
-    x = x[~np.isnan(x)]
-    if x.size == 0:
-        return np.nan, np.nan, np.nan
-    mean = float(x.mean())
-    if x.size < 2:
-        return mean, np.nan, np.nan
-    half = stats.t.ppf(0.5 + confidence / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
-    return mean, mean - half, mean + half
-
-
-def welch_interval(a: np.ndarray, b: np.ndarray, confidence: float = CONFIDENCE
-                   ) -> tuple[float, float]:
-    """Welch's (unpaired) t-interval of ``mean(a) - mean(b)``."""
-    a, b = (np.asarray(v, dtype=float) for v in (a, b))
-    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
-    if a.size < 2 or b.size < 2:
-        return np.nan, np.nan
-    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
-    diff, se = a.mean() - b.mean(), np.sqrt(va + vb)
-    if se == 0:
-        return float(diff), float(diff)
-    df = (va + vb) ** 2 / (va ** 2 / (a.size - 1) + vb ** 2 / (b.size - 1))
-    half = stats.t.ppf(0.5 + confidence / 2, df) * se
-    return float(diff - half), float(diff + half)
-
-
-def verdict(outcome: Outcome, low: float, high: float) -> str:
-    """Word a difference: better / worse (or higher / lower), unclear if 0 is in the CI.
-
-    ``undefined`` when there is no interval (the outcome is not defined for a scenario).
-    """
-    if np.isnan(low) or np.isnan(high):
-        return "undefined"
-    if low <= 0 <= high:
-        return "unclear"
-    higher = low > 0
-    if outcome.better == 0:
-        return "higher" if higher else "lower"
-    return "better" if higher == (outcome.better > 0) else "worse"
-
-
-def paired_difference(x: np.ndarray, ref: np.ndarray, outcome: Outcome,
-                      confidence: float = CONFIDENCE) -> dict[str, Any]:
-    """Mean paired difference ``x - ref`` with its t-interval, Welch's interval and verdict.
-
-    Args:
-        x: One value per replication.
-        ref: The reference's values, replication by replication (the same seeds).
-        outcome: The outcome (for the verdict).
-        confidence: Level of the intervals.
-    """
-    diff, low, high = t_interval(x - ref, confidence)
-    u_low, u_high = welch_interval(x, ref, confidence)
-    return {"diff": diff, "diff_low": low, "diff_high": high, "unpaired_low": u_low,
-            "unpaired_high": u_high, "verdict": verdict(outcome, low, high)}
+    return {o.name: o.measure(ts) for o in OUTCOMES}
 
 
 def _by_replication(runs: pd.DataFrame) -> tuple[list[str], pd.DataFrame]:
@@ -227,7 +139,7 @@ def summarise(runs: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFram
                            unpaired_low=np.nan, unpaired_high=np.nan, verdict="reference")
             else:
                 ref = wide[(outcome.name, names[0])].to_numpy()
-                row.update(paired_difference(x, ref, outcome, confidence))
+                row.update(paired_difference(x, ref, outcome.better, confidence))
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -245,7 +157,7 @@ def pairwise(runs: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame
         for outcome in OUTCOMES:
             x, ref = (wide[(outcome.name, n)].to_numpy() for n in (b, a))
             rows.append({"scenario": b, "versus": a, "outcome": outcome.name,
-                         **paired_difference(x, ref, outcome, confidence)})
+                         **paired_difference(x, ref, outcome.better, confidence)})
     return pd.DataFrame(rows, columns=["scenario", "versus", "outcome", "diff", "diff_low",
                                        "diff_high", "unpaired_low", "unpaired_high", "verdict"])
 
@@ -341,21 +253,22 @@ class Comparison:
         """Write the tables and a manifest into ``directory`` (created if needed); return it.
 
         Files: ``summary.csv``, ``runs.parquet``, ``weekly.parquet`` and ``manifest.json``
-        (versions, seeds, and each scenario's resolved parameters, origin, overrides and hash).
+        (versions, seeds, and each scenario's resolved parameters, origin, overrides and hash:
+        the manifest of the comparison's run store, kept if the folder already is one).
+
+        Raises:
+            StoreError: The folder holds the runs of another comparison.
         """
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
+        store = comparison_store(out, self.scenarios, self.seed, len(self.seeds))
+        if (out / "manifest.json").is_file():
+            store.open()  # refuses the folder of another comparison
+        else:
+            store.write_manifest()
         self.summary.to_csv(out / "summary.csv", index=False)
         self.runs.to_parquet(out / "runs.parquet", index=False)
         self.weekly.to_parquet(out / "weekly.parquet", index=False)
-        manifest = {
-            "package": "solidarity-sim", "version": package_version(),
-            "libraries": library_versions(), "seed": self.seed, "seeds": self.seeds,
-            "scenarios": [{"name": s.name, "origin": s.origin, "hash": s.hash,
-                           "overrides": dict(s.overrides), "parameters": s.params}
-                          for s in self.scenarios],
-        }
-        (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
         return out
 
     @classmethod
@@ -394,14 +307,68 @@ def resolve(scenarios: Sequence[str | Path | Scenario], weeks: int | None = None
     return resolved
 
 
-def _run_one(scenario: Scenario, seed: int) -> tuple[dict[str, float], pd.DataFrame]:
-    result = run(scenario, seed=seed)
-    return outcome_values(result.timeseries), result.timeseries
+def scenario_key(index: int) -> str:
+    """How a comparison's store names the scenario in place ``index``: ``s00``, ``s01``, ..."""
+    return f"s{index:02d}"
+
+
+@dataclass(frozen=True)
+class CompareTask:
+    """One run of a comparison: a scenario in one replication.
+
+    Attributes:
+        index: The scenario's place in the comparison (0: the reference).
+        replication: The replication.
+        seed: Its seed (shared by every scenario).
+        scenario: The resolved scenario.
+    """
+
+    index: int
+    replication: int
+    seed: int
+    scenario: Scenario
+
+    @property
+    def key(self) -> str:
+        """The run's file name in the store, e.g. ``s01-r0003``."""
+        return f"{scenario_key(self.index)}-r{self.replication:04d}"
+
+    def row(self) -> dict[str, Any]:
+        """The run's identity columns."""
+        return {"scenario": self.scenario.name, "replication": self.replication,
+                "seed": self.seed}
+
+
+def run_compare_task(task: CompareTask) -> Stored:
+    """Run one scenario with one seed; keep its outcomes and weekly series (runs on a worker)."""
+    result = run(task.scenario, seed=task.seed)
+    return Stored({**task.row(), **outcome_values(result.timeseries)},
+                  {"series": result.timeseries})
+
+
+def comparison_store(out: str | Path, scenarios: Sequence[Scenario], seed: int,
+                     replications: int) -> RunStore:
+    """The run store of a comparison: identified by its scenarios, seed and replications."""
+    identity = {"scenarios": {scenario_key(i): {"name": s.name, "hash": s.hash}
+                              for i, s in enumerate(scenarios)}, "seed": seed,
+                "replications": replications,
+                "outcomes": {o.name: o.spec() for o in OUTCOMES}}
+    manifest = {
+        "package": "solidarity-sim", "origin": " vs ".join(s.name for s in scenarios),
+        "seed": seed, "seeds": [derive_seed(seed, k) for k in range(replications)],
+        "derivation": "replication k of every scenario: derive_seed(seed, k)",
+        "scenarios": [{"name": s.name, "origin": s.origin, "hash": s.hash,
+                       "overrides": dict(s.overrides), "parameters": s.params}
+                      for s in scenarios],
+    }
+    return RunStore(out, "comparison", identity, tables=("series",), manifest=manifest,
+                    what="set of scenarios, seed or replications")
 
 
 def run_comparison(scenarios: Sequence[str | Path | Scenario], *, replications: int = 10,
                    seed: int = 0, weeks: int | None = None,
                    overrides: Mapping[str, Any] | None = None, workers: int | None = None,
+                   executor: Executor | None = None, out: str | Path | None = None,
                    progress: Callable[[int, int], None] | None = None) -> Comparison:
     """Run every scenario ``replications`` times with shared seeds; collect the results.
 
@@ -412,63 +379,52 @@ def run_comparison(scenarios: Sequence[str | Path | Scenario], *, replications: 
         seed: The comparison's seed; replication seeds derive from it.
         weeks: Override every scenario's horizon.
         overrides: Dotted-path overrides applied to every scenario.
-        workers: Processes to run in parallel (default: the usable cores; 1 runs in this
-            process).
+        workers: Processes of the local pool built when no ``executor`` is given (default: the
+            usable cores; 1 runs in this process).
+        executor: Where to run (:mod:`solidarity_sim.batch.executors`; left open).
+        out: A folder to store every run in as it finishes; if it holds some runs of this same
+            comparison, only the missing runs are computed.
         progress: Called as ``progress(done, total)`` each time a run finishes.
 
     Returns:
         The :class:`Comparison`.
 
     Raises:
-        ScenarioError: A scenario or override is invalid, or two scenarios share a name.
+        ScenarioError: A scenario or override is invalid, two scenarios share a name, or
+            ``out`` holds something else (a :class:`~solidarity_sim.batch.store.StoreError`).
         ValueError: ``replications`` or ``workers`` is below 1.
+        RuntimeError: A run raised (the others are stored in ``out``).
     """
     if replications < 1:
         raise ValueError(f"replications must be at least 1, not {replications}")
     resolved = resolve(scenarios, weeks, overrides)
-    seeds = replication_seeds(seed, replications)
-    tasks = [(i, k) for k in range(replications) for i in range(len(resolved))]
-    workers = min(default_workers() if workers is None else workers, len(tasks))
-    if workers < 1:
-        raise ValueError(f"workers must be at least 1, not {workers}")
-    done: dict[tuple[int, int], tuple[dict[str, float], pd.DataFrame]] = {}
-
-    def finished(key, value) -> None:
-        done[key] = value
-        if progress is not None:
-            progress(len(done), len(tasks))
-
-    if workers == 1:
-        for i, k in tasks:
-            finished((i, k), _run_one(resolved[i], seeds[k]))
-    else:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            futures = {pool.submit(_run_one, resolved[i], seeds[k]): (i, k) for i, k in tasks}
-            for future in as_completed(futures):
-                finished(futures[future], future.result())
-    return _assemble(resolved, seed, seeds, done)
+    seeds = [derive_seed(seed, k) for k in range(replications)]
+    tasks = [CompareTask(i, k, seeds[k], scenario) for k in range(replications)
+             for i, scenario in enumerate(resolved)]
+    store = comparison_store(out, resolved, seed, replications).open() if out else None
+    with using(executor, workers, len(tasks)) as engine:
+        done = execute(engine, run_compare_task, tasks, store=store, progress=progress)
+    raise_failures(done, store)
+    return _assemble(resolved, seed, seeds, tasks, done)
 
 
 def _assemble(scenarios: list[Scenario], seed: int, seeds: list[int],
-              done: dict[tuple[int, int], tuple[dict[str, float], pd.DataFrame]]) -> Comparison:
+              tasks: Sequence[CompareTask], done: Mapping[str, Stored]) -> Comparison:
     """Build the tables in scenario and replication order, whatever order runs finished in."""
-    runs, weekly = [], []
-    for i, scenario in enumerate(scenarios):
-        for k, run_seed in enumerate(seeds):
-            values, ts = done[(i, k)]
-            runs.extend({"scenario": scenario.name, "replication": k, "seed": run_seed,
-                         "outcome": o.name, "value": values[o.name]} for o in OUTCOMES)
-            weekly.append(ts.assign(scenario=scenario.name, replication=k, seed=run_seed))
-    weekly_table = pd.concat(weekly, ignore_index=True)
+    ordered = sorted(tasks, key=lambda t: (t.index, t.replication))
+    runs = [{**task.row(), "outcome": o.name, "value": float(done[task.key].row[o.name])}
+            for task in ordered for o in OUTCOMES]
+    weekly = pd.concat([done[task.key].tables["series"].assign(**task.row())
+                        for task in ordered], ignore_index=True)
     front = ["scenario", "replication", "seed"]
-    weekly_table = weekly_table[front + [c for c in weekly_table.columns if c not in front]]
-    return Comparison(scenarios, seed, seeds, pd.DataFrame(runs), weekly_table)
+    weekly = weekly[front + [c for c in weekly.columns if c not in front]]
+    return Comparison(scenarios, seed, seeds, pd.DataFrame(runs), weekly)
 
 
 def compare(scenarios: Sequence[str | Path | Scenario], *, replications: int = 10,
             seed: int = 0, weeks: int | None = None, overrides: Mapping[str, Any] | None = None,
-            workers: int | None = None) -> pd.DataFrame:
+            workers: int | None = None, executor: Executor | None = None,
+            out: str | Path | None = None) -> pd.DataFrame:
     """Compare scenarios with common random numbers; return the tidy summary table.
 
     Args:
@@ -478,11 +434,14 @@ def compare(scenarios: Sequence[str | Path | Scenario], *, replications: int = 1
         seed: The comparison's seed; replication ``k`` of every scenario uses the same seed.
         weeks: Override every scenario's horizon.
         overrides: Dotted-path overrides applied to every scenario.
-        workers: Processes to run in parallel (default: the usable cores).
+        workers: Processes in parallel when no ``executor`` is given (default: the usable cores).
+        executor: Where to run (left open).
+        out: A folder to store the runs in (and resume from).
 
     Returns:
         One row per scenario and outcome (see :func:`summarise`). For the runs themselves and
         the weekly series, use :func:`run_comparison`.
     """
     return run_comparison(scenarios, replications=replications, seed=seed, weeks=weeks,
-                          overrides=overrides, workers=workers).summary
+                          overrides=overrides, workers=workers, executor=executor,
+                          out=out).summary

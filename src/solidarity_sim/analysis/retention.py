@@ -34,15 +34,15 @@ import numpy as np
 import pandas as pd
 
 from ..extras import needs
+from ..model.calendar import WEEKS_PER_YEAR
 from ..model.parameters import FACTORS
+from .statistics import CONFIDENCE
 
 with needs("survival", "the retention analysis"):
     from lifelines import KaplanMeierFitter
     from lifelines.statistics import multivariate_logrank_test
     from lifelines.utils import median_survival_times
 
-YEAR = 52
-CONFIDENCE = 0.95
 GROUP_NAMES = {2: ("low", "high"), 3: ("low", "middle", "high")}
 """Names of the groups when the factor levels are cut into two or three quantile bins."""
 
@@ -192,7 +192,7 @@ def retention_curves(spells: pd.DataFrame, csos: pd.DataFrame, factor: str = "me
             "quits": int(quit[inside].sum()),
             "median_weeks": float(kmf.median_survival_time_),
             "median_lower": float(median.iloc[0, 0]), "median_upper": float(median.iloc[0, 1]),
-            "retained_1y": float(kmf.survival_function_at_times(YEAR).iloc[0]),
+            "retained_1y": float(kmf.survival_function_at_times(WEEKS_PER_YEAR).iloc[0]),
             "logrank_p": p_value,
         })
     order = ["factor", "group", "week", "survival", "ci_lower", "ci_upper", "at_risk"]

@@ -26,8 +26,8 @@ from scipy import stats
 
 from ..batch.experiment import ExperimentError
 from ..batch.sweep import load_manifest, load_table
+from .statistics import CONFIDENCE
 
-CONFIDENCE = 0.95
 RESAMPLES = 1000
 """Bootstrap resamples for the confidence intervals."""
 HARMONICS = 10

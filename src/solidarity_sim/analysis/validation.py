@@ -1,7 +1,7 @@
 """Pattern checks: does the model reproduce the facts and the mechanisms it was built on?
 
-Three groups of checks, each run over replications (seeds derived from one seed by
-:class:`numpy.random.SeedSequence`):
+Three groups of checks, each run over replications (replication ``k`` has the seed
+``derive_seed(seed, k)``, :func:`~solidarity_sim.model.streams.derive_seed`):
 
 * **calibration**: the empirical targets P1-P3 (docs/sources.md) on the default scenarios (formal
   volunteering share and annual retention in ``baseline``; the surge, its decay and the survival
@@ -10,10 +10,12 @@ Three groups of checks, each run over replications (seeds derived from one seed 
   with the factor's mean level at 0.2 and at 0.8, with common random numbers;
 * **limits**: analytic limits (the two-state chain; no CSOs; full welfare coverage).
 
-Every check reduces each replication to one number (a :class:`Statistic` of a run, or the paired
-difference of two runs), takes the mean and its 95 % t-interval over replications, and **passes
-when the whole interval lies inside the target band** (for a factor, when it excludes zero on the
-expected side). ``docs/validation.md`` gives each check's definition and source.
+Every check reduces each replication to one number (a :class:`Statistic` of a run: an
+:class:`~solidarity_sim.results.outcomes.Outcome` such as :func:`mean`, or a statistic of the
+surge or of new groups; or the paired difference of two runs), takes the mean and its 95 %
+t-interval over replications, and **passes when the whole interval lies inside the target
+band** (for a factor, when it excludes zero on the expected side). ``docs/validation.md`` gives
+each check's definition and source.
 
 Example:
     >>> report = validate(default_checks(), replications=20)  # doctest: +SKIP
@@ -22,22 +24,26 @@ Example:
 
 from __future__ import annotations
 
+import json
 import math
-import multiprocessing
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import types
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..batch.executors import default_workers
+from ..batch.executors import Executor, using
+from ..batch.store import RunStore, Stored, execute, raise_failures
+from ..model.calendar import WEEKS_PER_YEAR
 from ..model.parameters import FACTORS, SCHEMA
-from .comparison import replication_seeds, t_interval
+from ..model.streams import derive_seed
+from ..results.outcomes import Outcome
+from ..results.run_result import RunResult
+from .statistics import t_interval
 
-YEAR = 52
-CONFIDENCE = 0.95
 GROUPS = ("calibration", "factors", "limits")
 LOW, HIGH = 0.2, 0.8
 """Factor levels of the paired factor runs."""
@@ -55,41 +61,19 @@ GROUP_AGE = 104
 
 # -- statistics of a run ------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Mean:
+def mean(column: str, start: int = WEEKS_PER_YEAR) -> Outcome:
     """Mean of a weekly column over weeks ``start`` and later (missing weeks skipped)."""
-
-    column: str
-    start: int = YEAR
-
-    def __call__(self, result) -> float:
-        """Evaluate on a run result."""
-        ts = result.timeseries
-        return float(ts.loc[ts["week"] >= self.start, self.column].mean())
+    return Outcome(column, column, "mean", start)
 
 
-@dataclass(frozen=True)
-class Total:
+def total(column: str, start: int = WEEKS_PER_YEAR) -> Outcome:
     """Sum of a weekly column over weeks ``start`` and later."""
-
-    column: str
-    start: int = YEAR
-
-    def __call__(self, result) -> float:
-        """Evaluate on a run result."""
-        ts = result.timeseries
-        return float(ts.loc[ts["week"] >= self.start, self.column].sum())
+    return Outcome(column, column, "total", start)
 
 
-@dataclass(frozen=True)
-class Largest:
+def largest(column: str) -> Outcome:
     """Largest absolute weekly value of a column over the whole run."""
-
-    column: str
-
-    def __call__(self, result) -> float:
-        """Evaluate on a run result."""
-        return float(result.timeseries[self.column].abs().max())
+    return Outcome(column, column, "largest")
 
 
 def crisis_onset(result, kind: str = "pandemic") -> int:
@@ -284,10 +268,10 @@ def calibration_checks(citizens: int | None = None) -> list[Check]:
                    runs=PANDEMIC_RUNS)
     return [
         Check("calibration", "baseline: share of citizens volunteering formally, years 2–10",
-              Mean("volunteer_share"), (baseline,), SHARE_TARGET, ".1%", "share",
+              mean("volunteer_share"), (baseline,), SHARE_TARGET, ".1%", "share",
               "17–19 % EU-28 [EU-SILC-2015]; 25–26 % US [CNCS-2007]"),
         Check("calibration", "baseline: 12-month volunteer retention, years 2–10",
-              Mean("retention_12m"), (baseline,), RETENTION_TARGET, ".1%", "share",
+              mean("retention_12m"), (baseline,), RETENTION_TARGET, ".1%", "share",
               "about two thirds return the next year [CNCS-2007]"),
         Check("calibration", "pandemic: weeks from onset to the peak of excess volunteers",
               SurgePeakWeeks(), (pandemic,), PEAK_TARGET, ".1f", "weeks",
@@ -309,20 +293,26 @@ CONTEXTS = {"": {}, "performance funding": PERFORMANCE_FUNDING,
             "economic crisis": ECONOMIC_CRISIS}
 """Settings some factor effects need: funding to compete for, or demand to grow into."""
 
-OUTCOMES: dict[str, tuple[Statistic, str, str]] = {
-    "retention": (Mean("retention_12m"), ".3f", "12-month retention (share)"),
-    "recruitment": (Total("joins"), ".0f", "joins in years 2–4"),
-    "burnout quits": (Total("quits_burnout"), ".0f", "burnout quits in years 2–4"),
-    "recognition": (Mean("recognition_mean"), ".3f", "mean CSO recognition (level)"),
-    "funding": (Total("cso_income"), ".0f", "CSO income in years 2–4 (€)"),
-    "minority recruitment": (Mean("minority_volunteer_share"), ".3f",
-                             "share of the minority group volunteering"),
-    "inclusiveness": (Mean("unmet_need_minority"), ".2f",
-                      "unmet need of the minority group (need units/week)"),
-    "scale": (Mean("scale_mean"), ".3f", "mean catchment (neighbourhoods)"),
-    "awareness": (Mean("awareness_mean"), ".3f", "mean citizen awareness (level)"),
-}
-"""What a factor may drive: the statistic of a run, its format and its unit."""
+DRIVEN: dict[str, Outcome] = {o.name: o for o in (
+    Outcome("retention", "retention_12m", "mean", WEEKS_PER_YEAR, unit="12-month retention (share)",
+            fmt=".3f"),
+    Outcome("recruitment", "joins", "total", WEEKS_PER_YEAR, unit="joins in years 2–4", fmt=".0f"),
+    Outcome("burnout quits", "quits_burnout", "total", WEEKS_PER_YEAR,
+            unit="burnout quits in years 2–4", fmt=".0f"),
+    Outcome("recognition", "recognition_mean", "mean", WEEKS_PER_YEAR,
+            unit="mean CSO recognition (level)", fmt=".3f"),
+    Outcome("funding", "cso_income", "total", WEEKS_PER_YEAR, unit="CSO income in years 2–4 (€)",
+            fmt=".0f"),
+    Outcome("minority recruitment", "minority_volunteer_share", "mean", WEEKS_PER_YEAR,
+            unit="share of the minority group volunteering", fmt=".3f"),
+    Outcome("inclusiveness", "unmet_need_minority", "mean", WEEKS_PER_YEAR,
+            unit="unmet need of the minority group (need units/week)", fmt=".2f"),
+    Outcome("scale", "scale_mean", "mean", WEEKS_PER_YEAR, unit="mean catchment (neighbourhoods)",
+            fmt=".3f"),
+    Outcome("awareness", "awareness_mean", "mean", WEEKS_PER_YEAR,
+            unit="mean citizen awareness (level)", fmt=".3f"),
+)}
+"""What a factor may drive, by name: the outcome of a run, with its unit and format."""
 
 FACTOR_EFFECTS = (
     # factor, what it drives, expected sign, context
@@ -356,12 +346,12 @@ def factor_checks(citizens: int | None = None) -> list[Check]:
                 _with_citizens({"weeks": FACTOR_WEEKS, **CONTEXTS[context],
                                 f"csos.factors.{factor}": level}, citizens))
             for level in (LOW, HIGH))
-        statistic, fmt, unit = OUTCOMES[drives]
+        driven = DRIVEN[drives]
         band = Band(0.0, math.inf, closed=False) if sign > 0 else Band(-math.inf, 0.0,
                                                                        closed=False)
         where = f" ({context})" if context else ""
-        checks.append(Check("factors", f"{factor} → {drives}{where}", statistic, arms, band,
-                            fmt, f"difference in {unit}, level {HIGH} minus {LOW}",
+        checks.append(Check("factors", f"{factor} → {drives}{where}", driven, arms, band,
+                            driven.fmt, f"difference in {driven.unit}, level {HIGH} minus {LOW}",
                             f"[SOLIDUS] factor {FACTORS.index(factor) + 1:02d}"))
     return checks
 
@@ -414,7 +404,7 @@ def chain_share(join: float, quit: float) -> float:
 def chain_retention(join: float, quit: float) -> float:
     """Stationary 12-month retention: P(volunteer in 52 weeks | volunteer now)."""
     a, b = two_state_chain(join, quit)
-    return (a + b * (1 - a - b) ** YEAR) / (a + b)
+    return (a + b * (1 - a - b) ** WEEKS_PER_YEAR) / (a + b)
 
 
 def limit_checks(citizens: int | None = None) -> list[Check]:
@@ -426,7 +416,7 @@ def limit_checks(citizens: int | None = None) -> list[Check]:
         share = chain_share(join, quit)
         checks.append(Check(
             "limits", f"fixed hazards {join}/{quit}: long-run volunteer share = {share:.4f}",
-            Mean("volunteer_share", CHAIN_START), (arm,),
+            mean("volunteer_share", CHAIN_START), (arm,),
             Band(share - CHAIN_SHARE_TOLERANCE, share + CHAIN_SHARE_TOLERANCE), ".4f",
             "share", "stationary distribution of the two-state Markov chain",
             f"{share:.4f} ± {CHAIN_SHARE_TOLERANCE}"))
@@ -434,7 +424,7 @@ def limit_checks(citizens: int | None = None) -> list[Check]:
             retention = chain_retention(join, quit)
             checks.append(Check(
                 "limits", f"fixed hazards {join}/{quit}: 12-month retention = {retention:.4f}",
-                Mean("retention_12m", CHAIN_START), (arm,),
+                mean("retention_12m", CHAIN_START), (arm,),
                 Band(retention - CHAIN_RETENTION_TOLERANCE,
                      retention + CHAIN_RETENTION_TOLERANCE), ".4f", "share",
                 "52-step transition probability of the two-state Markov chain",
@@ -444,12 +434,12 @@ def limit_checks(citizens: int | None = None) -> list[Check]:
     welfare = Arm("full welfare", "baseline", _with_citizens(
         {**short, "state.welfare_coverage": 1.0, "state.newcomer_coverage": 1.0}, citizens))
     return checks + [
-        Check("limits", "no CSOs: nobody volunteers", Largest("volunteers"), (no_csos,),
+        Check("limits", "no CSOs: nobody volunteers", largest("volunteers"), (no_csos,),
               Band(0, 0), ".0f", "largest weekly number of volunteers",
               "volunteering needs a CSO to join"),
-        Check("limits", "no CSOs: no need met by CSOs", Largest("need_met_csos"), (no_csos,),
+        Check("limits", "no CSOs: no need met by CSOs", largest("need_met_csos"), (no_csos,),
               Band(0, 0), ".3g", "largest weekly need met by CSOs", "conservation of need"),
-        Check("limits", "full welfare coverage: no unmet need", Largest("unmet_need"),
+        Check("limits", "full welfare coverage: no unmet need", largest("unmet_need"),
               (welfare,), Band(0, 1e-9), ".3g", "largest weekly unmet need (need units)",
               "conservation of need", "≤ 1e-9 (rounding)"),
     ]
@@ -531,8 +521,86 @@ def plan(checks: Sequence[Check]) -> dict[str, tuple[Arm, tuple[Statistic, ...]]
     return {label: (arm, tuple(wanted)) for label, (arm, wanted) in arms.items()}
 
 
+KEPT_TABLES = ("series", "csos", "spells", "events")
+"""The tables of a kept arm's runs in the store (timeseries, CSO table, spells, events)."""
+
+
+@dataclass(frozen=True)
+class ArmTask:
+    """One run of a validation: an arm with one replication's seed.
+
+    Attributes:
+        index: The arm's place in the plan.
+        replication: The run number of the arm.
+        seed: Its seed (``derive_seed(seed, replication)``, shared by every arm).
+        arm: The arm.
+        statistics: The statistics the arm's checks need.
+    """
+
+    index: int
+    replication: int
+    seed: int
+    arm: Arm
+    statistics: tuple[Statistic, ...]
+
+    @property
+    def key(self) -> str:
+        """The run's file name in the store, e.g. ``a003-r0007``."""
+        return f"{arm_key(self.index)}-r{self.replication:04d}"
+
+    def row(self) -> dict[str, Any]:
+        """The run's identity columns."""
+        return {"arm": self.arm.label, "replication": self.replication, "seed": self.seed}
+
+
+def arm_key(index: int) -> str:
+    """How a validation's store names the arm in place ``index`` of the plan: ``a000``, ..."""
+    return f"a{index:03d}"
+
+
+def run_arm_task(task: ArmTask) -> Stored:
+    """Run one arm with one seed (on a worker): its statistics, and its tables if kept."""
+    values, result = evaluate(task.arm, task.seed, task.statistics)
+    row = {**task.row(), **{f"statistic_{i}": v for i, v in enumerate(values)},
+           "manifest": json.dumps(result.manifest) if result is not None else ""}
+    tables = ({} if result is None else
+              {"series": result.timeseries, "csos": result.csos, "spells": result.spells,
+               "events": result.events})
+    return Stored(row, tables)
+
+
+def kept_result(stored: Stored) -> RunResult:
+    """A kept run's results, as read back from the store."""
+    return RunResult(stored.tables["series"], stored.tables["spells"], stored.tables["csos"],
+                     stored.tables["events"], json.loads(stored.row["manifest"]))
+
+
+def validation_store(out: str | Path, arms: Mapping[str, tuple[Arm, tuple[Statistic, ...]]],
+                     seed: int, replications: int) -> RunStore:
+    """The run store of a validation: identified by its arms, statistics, seed, replications."""
+    from ..model.scenario import load_scenario
+
+    identity = {"seed": seed, "replications": replications, "arms": {
+        arm_key(i): {"label": label, "scenario": load_scenario(arm.scenario, arm.overrides).hash,
+                     "keep": arm.keep, "runs": arm.runs,
+                     "statistics": [_statistic_name(s) for s in statistics]}
+        for i, (label, (arm, statistics)) in enumerate(arms.items())}}
+    manifest = {"package": "solidarity-sim", "origin": "validate", "seed": seed,
+                "derivation": "replication k of every arm: derive_seed(seed, k)"}
+    return RunStore(out, "validation", identity, tables=KEPT_TABLES, manifest=manifest,
+                    what="set of checks, seed or replications")
+
+
+def _statistic_name(statistic: Statistic) -> str:
+    """A statistic in words that stays the same from one process to the next."""
+    if isinstance(statistic, types.FunctionType):
+        return f"{statistic.__module__}.{statistic.__qualname__}"
+    return repr(statistic)
+
+
 def validate(checks: Sequence[Check], *, replications: int = 20, seed: int = 0,
-             workers: int | None = None,
+             workers: int | None = None, executor: Executor | None = None,
+             out: str | Path | None = None,
              progress: Callable[[int, int], None] | None = None) -> Validation:
     """Run every check over ``replications`` seeds and decide pass or fail.
 
@@ -541,16 +609,23 @@ def validate(checks: Sequence[Check], *, replications: int = 20, seed: int = 0,
         replications: Seeds per arm (at least 2, for an interval); an arm with ``runs`` > 1
             runs that many times more.
         seed: The validation's seed; replication seeds derive from it.
-        workers: Processes in parallel (default: the usable cores; 1 runs in this process).
+        workers: Processes of the local pool built when no ``executor`` is given (default: the
+            usable cores; 1 runs in this process).
+        executor: Where to run (:mod:`solidarity_sim.batch.executors`; left open).
+        out: A folder to store every run in as it finishes (statistics; the tables of kept
+            arms); if it holds some runs of this same validation, only the missing runs are
+            computed.
         progress: Called as ``progress(done, total)`` each time a run finishes.
 
     Returns:
-        The :class:`Validation`; its tables do not depend on ``workers`` or on the order in
-        which runs finish.
+        The :class:`Validation`; its tables do not depend on the engine, ``workers`` or the
+        order in which runs finish.
 
     Raises:
-        ScenarioError: An arm's scenario or overrides are invalid (checked before any run).
+        ScenarioError: An arm's scenario or overrides are invalid (checked before any run), or
+            ``out`` holds something else.
         ValueError: Fewer than two replications, fewer than one worker, or clashing arm labels.
+        RuntimeError: A run raised (the others are stored in ``out``).
     """
     from ..model.scenario import load_scenario
 
@@ -560,28 +635,16 @@ def validate(checks: Sequence[Check], *, replications: int = 20, seed: int = 0,
     for arm, _ in arms.values():
         load_scenario(arm.scenario, arm.overrides)
     runs = {label: replications * arm.runs for label, (arm, _) in arms.items()}
-    seeds = replication_seeds(seed, max(runs.values()))
-    tasks = [(label, k) for k in range(len(seeds)) for label in arms if k < runs[label]]
-    workers = min(default_workers() if workers is None else workers, len(tasks))
-    if workers < 1:
-        raise ValueError(f"workers must be at least 1, not {workers}")
-    done: dict[tuple[str, int], tuple[list[float], Any]] = {}
-
-    def finished(key: tuple[str, int], value: tuple[list[float], Any]) -> None:
-        done[key] = value
-        if progress is not None:
-            progress(len(done), len(tasks))
-
-    if workers == 1:
-        for label, k in tasks:
-            finished((label, k), evaluate(arms[label][0], seeds[k], arms[label][1]))
-    else:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            futures = {pool.submit(evaluate, arms[label][0], seeds[k], arms[label][1]):
-                       (label, k) for label, k in tasks}
-            for future in as_completed(futures):
-                finished(futures[future], future.result())
+    seeds = [derive_seed(seed, k) for k in range(max(runs.values()))]
+    tasks = [ArmTask(i, k, seeds[k], arm, statistics) for k in range(len(seeds))
+             for i, (label, (arm, statistics)) in enumerate(arms.items()) if k < runs[label]]
+    store = validation_store(out, arms, seed, replications).open() if out else None
+    with using(executor, workers, len(tasks)) as engine:
+        stored = execute(engine, run_arm_task, tasks, store=store, progress=progress)
+    raise_failures(stored, store)
+    done = {(t.arm.label, t.replication): (
+        [float(stored[t.key].row[f"statistic_{i}"]) for i in range(len(t.statistics))],
+        kept_result(stored[t.key]) if t.arm.keep else None) for t in tasks}
     return _assemble(checks, arms, runs, seeds, seed, done)
 
 

@@ -29,6 +29,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -308,6 +309,39 @@ class DaskExecutor(Executor):
         self.client.close()
         if self._cluster is not None:
             self._cluster.close()
+
+
+EXECUTORS = ("local", "dask")
+"""The engines the command line offers (``--executor``)."""
+
+
+@contextmanager
+def using(executor: Executor | None, workers: int | None = None, tasks: int | None = None
+          ) -> Iterator[Executor]:
+    """The executor to run on: the one given (left open), or a local one built and closed here.
+
+    The Python API of every batch (compare, validate, calibrate) takes ``executor=`` or
+    ``workers=``; this is the one place that turns them into an executor.
+
+    Args:
+        executor: An executor the caller manages, or None.
+        workers: Processes of the local executor built when ``executor`` is None (default: the
+            usable cores; 1 runs serially in this process).
+        tasks: The number of tasks, to start no more workers than there are tasks.
+
+    Raises:
+        ValueError: ``workers`` is below 1.
+    """
+    if executor is not None:
+        yield executor
+        return
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers}")
+    count = workers or default_workers()
+    if tasks is not None:
+        count = max(1, min(count, tasks))
+    with make_executor("local", count) as built:
+        yield built
 
 
 def make_executor(kind: str = "local", workers: int | None = None,

@@ -18,8 +18,10 @@ An experiment is a TOML file (see ``experiments/`` and ``docs/sweeps.md``)::
     [parameters]                   # grid: a list of values; sampled designs: { min, max }
     "csos.factors.meaning" = { min = 0.1, max = 0.9 }
 
-    [outcomes]                     # name = { column, stat, window = [from, to), label }
+    [outcomes]                     # name = { column, stat, window = [from, to), label, per }
     retention = { column = "retention_12m", stat = "mean", window = [104, 208] }
+
+Each outcome is a :class:`~solidarity_sim.results.outcomes.Outcome`, the type every batch uses.
 
 Errors name the file, the key, the bad value and what is allowed, like scenario errors, and are
 raised as :class:`ExperimentError` (a :class:`~solidarity_sim.model.scenario.ScenarioError`).
@@ -28,10 +30,7 @@ raised as :class:`ExperimentError` (a :class:`~solidarity_sim.model.scenario.Sce
 from __future__ import annotations
 
 import difflib
-import hashlib
 import itertools
-import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,17 +44,17 @@ from ..model.scenario import (
     Scenario,
     ScenarioError,
     check_value,
+    identity_hash,
     load_scenario,
     read_toml,
     resolve_path,
     unknown_key,
 )
 from ..model.series import COLUMNS
+from ..model.streams import derive_seed
+from ..results.outcomes import STATS, Outcome
 
 METHODS = ("grid", "lhs", "sobol", "morris")
-STATS = ("final", "mean", "total", "peak", "peak_week")
-"""Outcome statistics over a window of weeks: the value in its last week, the mean, the sum,
-the largest value and the week it was reached."""
 FIXED_BY_EXPERIMENT = ("name", "description", "sources", "weeks")
 """Parameters an experiment may not set in [fixed] or [parameters] (``weeks`` is a top key)."""
 RUN_COLUMNS = ("run", "point", "replication", "seed")
@@ -85,6 +84,8 @@ OUTCOME_KEYS: dict[str, Param] = {
                     doc="Weekly series summarised."),
     "stat": Param("mean", "str", choices=STATS, doc="Statistic over the window."),
     "label": Param("", "str", doc="Axis label in figures, with its unit."),
+    "per": Param("", "str", choices=("", *(c for c in COLUMNS if c != "week")),
+                 doc="Denominator column of a 'ratio' (total of column / total of per)."),
 }
 
 
@@ -114,52 +115,6 @@ class Factor:
         """The factor as written in the file (values, or min and max)."""
         return list(self.values) if self.values is not None else {"min": self.low,
                                                                    "max": self.high}
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """One summary statistic of one weekly series, kept for every run.
-
-    Attributes:
-        name: Column name in the results.
-        column: The weekly series (a column of :data:`~solidarity_sim.model.series.SERIES`).
-        stat: One of :data:`STATS`.
-        start: First week of the window (inclusive).
-        end: End of the window (exclusive).
-        label: Axis label for figures.
-    """
-
-    name: str
-    column: str
-    stat: str
-    start: int
-    end: int
-    label: str
-
-    def measure(self, timeseries: pd.DataFrame) -> float:
-        """Compute the statistic over the window from a run's weekly series."""
-        weeks = timeseries["week"]
-        values = timeseries.loc[(weeks >= self.start) & (weeks < self.end), self.column]
-        values = values.astype("float64")
-        if self.stat == "final":
-            return float(values.iloc[-1])
-        if self.stat == "mean":
-            return float(values.mean())
-        if self.stat == "total":
-            return float(values.sum())
-        if values.isna().all():
-            return math.nan
-        top = values.idxmax()
-        return float(values[top] if self.stat == "peak" else weeks[top])
-
-    def describe(self) -> str:
-        """Say in words what the outcome measures, e.g. 'mean of retention_12m, weeks 104-207'."""
-        return f"{self.stat} of {self.column}, weeks {self.start}-{self.end - 1}"
-
-    def spec(self) -> dict[str, Any]:
-        """The outcome as written in the file (all keys filled in)."""
-        return {"column": self.column, "stat": self.stat, "window": [self.start, self.end],
-                "label": self.label}
 
 
 @dataclass(frozen=True)
@@ -217,9 +172,7 @@ class Experiment:
 
     def hash(self, version: str) -> str:
         """SHA-256 of the canonical experiment and the package version that runs it."""
-        text = json.dumps({"experiment": self.to_dict(), "version": version}, sort_keys=True,
-                          separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()
+        return identity_hash(self.to_dict(), version)
 
     @property
     def problem(self) -> dict[str, Any]:
@@ -261,17 +214,11 @@ class Experiment:
         design = self.design()
         points = np.repeat(np.arange(len(design)), self.replications)
         reps = np.tile(np.arange(self.replications), len(design))
-        seeds = [run_seed(self.seed, (r,) if self.common_seeds else (p, r))
+        seeds = [derive_seed(self.seed, *((r,) if self.common_seeds else (p, r)))
                  for p, r in zip(points.tolist(), reps.tolist(), strict=True)]
         ids = pd.DataFrame({"run": np.arange(points.size), "point": points,
                             "replication": reps, "seed": np.array(seeds, dtype="int64")})
         return pd.concat([ids, design.iloc[points].reset_index(drop=True)], axis=1)
-
-
-def run_seed(seed: int, key: tuple[int, ...]) -> int:
-    """A run's seed: 63 bits of the spawned child ``SeedSequence(seed, spawn_key=key)``."""
-    state = np.random.SeedSequence(seed, spawn_key=key).generate_state(1, np.uint64)[0]
-    return int(state >> np.uint64(1))
 
 
 def load_experiment(path: str | Path) -> Experiment:
@@ -489,11 +436,15 @@ def _outcomes(table: Mapping[str, Any], weeks: int, factor_paths: set[str],
         if "column" not in spec:
             raise ExperimentError(f"{where}: key '{key}.column' is missing; allowed: "
                                   f"{OUTCOME_KEYS['column'].allowed()}")
-        column, stat, label = (check_value(OUTCOME_KEYS[k], spec.get(k, OUTCOME_KEYS[k].default),
-                                           where, f"{key}.{k}")
-                               for k in ("column", "stat", "label"))
+        column, stat, label, per = (
+            check_value(OUTCOME_KEYS[k], spec.get(k, OUTCOME_KEYS[k].default), where,
+                        f"{key}.{k}") for k in ("column", "stat", "label", "per"))
+        if (stat == "ratio") != bool(per):
+            raise ExperimentError(f"{where}: key '{key}': stat {stat!r} with per {per!r} is not "
+                                  "allowed; allowed: stat = \"ratio\" with per = a column (the "
+                                  "denominator), or another stat without per")
         start, end = _window(spec.get("window", [0, weeks]), weeks, where, f"{key}.window")
-        outcomes.append(Outcome(name, column, stat, start, end, label or name))
+        outcomes.append(Outcome(name, column, stat, start, end, label or name, per=per))
     return tuple(outcomes)
 
 

@@ -9,6 +9,7 @@ The output folder holds::
     failed/run-000017.parquet  one row per run that raised: identity, factor values, error
     series/run-000042.parquet  the weekly series the experiment keeps (if any)
 
+The folder is a :class:`~solidarity_sim.batch.store.RunStore` (kind ``sweep``) plus the design.
 Each file is written to a temporary name and renamed into place, so a crash never leaves half a
 file. Running the same experiment into the same folder again computes only the runs that have no
 file in ``runs/`` (runs that failed are tried again); a folder made from a different experiment is
@@ -18,7 +19,6 @@ refused.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -28,17 +28,16 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.dataset as ds
-import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from ..model.scenario import Scenario
 from ..model.solidarity_model import SolidarityModel, forget
-from ..results.run_result import library_versions, package_version
+from ..results.outcomes import Outcome
+from ..results.run_result import library_versions
 from .executors import Executor, Failed, worker_name
-from .experiment import RUN_COLUMNS, Experiment, ExperimentError, Outcome
+from .experiment import RUN_COLUMNS, Experiment, ExperimentError
+from .store import RunStore, StoreError, load_folder, write_table
 
-FOLDERS = ("runs", "failed", "series")
 ARROW_TYPES = {"float": pa.float64(), "int": pa.int64(), "bool": pa.bool_(), "str": pa.string()}
 
 
@@ -106,16 +105,21 @@ class SweepSummary:
 
 
 class SweepFolder:
-    """A sweep's output folder: manifest, design, and one Parquet file per run.
+    """A sweep's output folder: a :class:`~solidarity_sim.batch.store.RunStore` and the design.
 
     Args:
         path: The folder.
         experiment: The experiment whose results it holds.
+        version: The package version (default: the installed one).
     """
 
-    def __init__(self, path: str | Path, experiment: Experiment):
+    def __init__(self, path: str | Path, experiment: Experiment, version: str | None = None):
         self.path = Path(path)
         self.experiment = experiment
+        self.runs = experiment.runs()
+        self.store = RunStore(path, "sweep", experiment.to_dict(), tables=("series",),
+                              manifest=self._manifest(), origin=experiment.origin,
+                              version=version)
         factors = [pa.field(f.path, ARROW_TYPES[f.kind]) for f in experiment.factors]
         identity = [pa.field(c, pa.int64()) for c in RUN_COLUMNS]
         self.run_schema = pa.schema([
@@ -125,114 +129,56 @@ class SweepFolder:
             *identity, *factors, pa.field("error", pa.string()),
             pa.field("traceback", pa.string()), pa.field("worker", pa.string())])
 
-    def open(self, version: str) -> None:
-        """Create the folder, or check that it holds this experiment; clear stale temp files.
+    def open(self) -> None:
+        """Create the folder, or check that it holds this experiment; write the design.
 
         Raises:
             ExperimentError: The path is a file, a folder of something else, or a sweep of a
                 different experiment or package version.
         """
-        exp, manifest_file = self.experiment, self.path / "manifest.json"
-        if self.path.exists() and not self.path.is_dir():
-            raise ExperimentError(f"--out {self.path}: exists and is not a folder; give a "
-                                  "folder for the sweep's results")
-        runs = exp.runs()
-        if manifest_file.is_file():
-            self._check_same(json.loads(manifest_file.read_text()), version)
-        elif self.path.is_dir() and any(not p.name.startswith(".")
-                                        for p in self.path.iterdir()):
-            raise ExperimentError(f"--out {self.path}: the folder is not empty and holds no "
-                                  "sweep (no manifest.json); give a new or empty folder")
-        else:
-            self.path.mkdir(parents=True, exist_ok=True)
-            manifest = self._manifest(version, runs)
-            self._atomic(manifest_file, lambda tmp: tmp.write_text(
-                json.dumps(manifest, indent=2) + "\n"))
-        for name in FOLDERS:
-            (self.path / name).mkdir(exist_ok=True)
-            for stale in (self.path / name).glob(".*.tmp"):
-                stale.unlink()
+        try:
+            self.store.open()
+        except StoreError as err:
+            raise ExperimentError(str(err)) from None
         if not (self.path / "design.parquet").is_file():
-            self._write_table(pa.Table.from_pandas(runs, preserve_index=False),
-                              self.path / "design.parquet")
+            write_table(pa.Table.from_pandas(self.runs, preserve_index=False),
+                        self.path / "design.parquet")
 
-    def _manifest(self, version: str, runs: pd.DataFrame) -> dict[str, Any]:
-        exp = self.experiment
+    def _manifest(self) -> dict[str, Any]:
+        exp, runs = self.experiment, self.runs
         return {
-            "kind": "solidarity-sim sweep", "name": exp.name, "description": exp.description,
-            "origin": exp.origin, "hash": exp.hash(version), "version": version,
+            "name": exp.name, "description": exp.description, "origin": exp.origin,
             "libraries": library_versions(("SALib", "dask", "distributed")),
-            "experiment": exp.to_dict(),
             "scenario": exp.scenario.name, "points": int(runs["point"].nunique()),
             "runs": len(runs),
             "seeds": {"experiment": exp.seed,
-                      "derivation": "run seed = SeedSequence(seed, spawn_key=(replication,) if "
-                                    "common_seeds else (point, replication)).generate_state(1, "
+                      "derivation": "run seed = derive_seed(seed, replication) if common_seeds "
+                                    "else derive_seed(seed, point, replication): "
+                                    "SeedSequence(seed, spawn_key=key).generate_state(1, "
                                     "uint64)[0] >> 1",
                       "runs": runs["seed"].tolist()},
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
-
-    def _check_same(self, manifest: dict[str, Any], version: str) -> None:
-        exp = self.experiment
-        if manifest.get("hash") == exp.hash(version):
-            return
-        old, new = _flat(manifest.get("experiment", {})), _flat(exp.to_dict())
-        changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
-        if manifest.get("version") != version:
-            changed.append(f"package version {manifest.get('version')} -> {version}")
-        raise ExperimentError(
-            f"--out {self.path}: holds a sweep of a different experiment ({manifest.get('origin')}"
-            f", hash {str(manifest.get('hash'))[:12]}); {exp.origin} has hash "
-            f"{exp.hash(version)[:12]}. Changed: {', '.join(changed) or 'unknown'}. Results of "
-            "different experiments cannot be mixed: give another --out folder, or delete "
-            f"{self.path} to start again")
 
     def done(self) -> set[int]:
         """Ids of the runs with a result file."""
-        return {int(p.stem[4:]) for p in (self.path / "runs").glob("run-*.parquet")}
+        return {int(key[4:]) for key in self.store.done()}
 
     def record(self, task: RunTask, point: dict[str, Any], result: dict[str, Any] | Failed
                ) -> bool:
         """Write one run's result (or failure) atomically; return whether it succeeded."""
-        name = f"run-{task.run:06d}.parquet"
+        key = f"run-{task.run:06d}"
         if isinstance(result, Failed):
-            row = {**point, "error": result.error, "traceback": result.traceback,
-                   "worker": result.worker}
-            self._write_table(pa.Table.from_pylist([row], schema=self.failure_schema),
-                              self.path / "failed" / name)
+            self.store.write_failure(key, point, result, self.failure_schema)
             return False
+        tables = {}
         if result["series"] is not None:
             series = result["series"].astype(dict.fromkeys(task.series, "float64"))
             series.insert(0, "run", task.run)
-            self._write_table(pa.Table.from_pandas(series, preserve_index=False),
-                              self.path / "series" / name)
+            tables["series"] = series
         row = {**point, **result["outcomes"], "seconds": result["seconds"],
                "worker": result["worker"]}
-        self._write_table(pa.Table.from_pylist([row], schema=self.run_schema),
-                          self.path / "runs" / name)
-        (self.path / "failed" / name).unlink(missing_ok=True)
+        self.store.write_run(key, row, tables, self.run_schema)
         return True
-
-    def _write_table(self, table: pa.Table, path: Path) -> None:
-        self._atomic(path, lambda tmp: pq.write_table(table, tmp))
-
-    @staticmethod
-    def _atomic(path: Path, write: Callable[[Path], Any]) -> None:
-        """Write to a hidden temporary file beside ``path``, then rename it into place."""
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        write(tmp)
-        os.replace(tmp, path)
-
-
-def _flat(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            out.update(_flat(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = json.dumps(value, sort_keys=True)
-    return out
 
 
 def make_tasks(experiment: Experiment, runs: pd.DataFrame) -> list[RunTask]:
@@ -263,7 +209,7 @@ def run_sweep(experiment: Experiment, out: str | Path, executor: Executor, *,
     """
     started = time.perf_counter()
     folder = SweepFolder(out, experiment)
-    folder.open(package_version())
+    folder.open()
     runs = pd.read_parquet(folder.path / "design.parquet")
     skip = folder.done()
     todo = runs[~runs["run"].isin(skip)]
@@ -283,10 +229,9 @@ def run_sweep(experiment: Experiment, out: str | Path, executor: Executor, *,
 
 def load_table(out: str | Path, kind: str = "runs") -> pd.DataFrame:
     """Read a sweep folder's ``runs``, ``failed`` or ``series`` files as one table, by run id."""
-    files = sorted((Path(out) / kind).glob("run-*.parquet"))
-    if not files:
-        return pd.DataFrame()
-    frame = ds.dataset([str(f) for f in files], format="parquet").to_table().to_pandas()
+    frame = load_folder(Path(out) / kind)
+    if frame.empty:
+        return frame
     return frame.sort_values(["run", "week"] if kind == "series" else "run",
                              kind="stable").reset_index(drop=True)
 

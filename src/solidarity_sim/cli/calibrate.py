@@ -15,13 +15,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import CommandError
-from .common import run_progress, whole_number
+from .common import (
+    add_executor_options,
+    check_executor_options,
+    open_executor,
+    run_progress,
+    whole_number,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
 
 DEFAULT_VERIFY = 20
 DEFAULT_CANDIDATES = 5
+STORE = "store"
+"""Subfolder of --out holding the calibration's runs (a run store: rerun to resume)."""
+VERIFICATION = "verification"
+"""Subfolder of --out holding the run store of each candidate's verification (``point-N/``)."""
 
 
 def register(subparsers) -> None:
@@ -40,9 +50,7 @@ def register(subparsers) -> None:
                    help="a calibration TOML file (default: experiments/calibration.toml)")
     p.add_argument("--out", default="results/calibration", metavar="DIR",
                    help="output folder (default: results/calibration)")
-    p.add_argument("--workers", type=whole_number("worker count", 1), metavar="N",
-                   help="processes in parallel (default: the usable cores; 1 runs serially in "
-                        "this process)")
+    add_executor_options(p)
     p.add_argument("--samples", type=whole_number("sample count", 1), metavar="N",
                    help="design points per wave (default: the file's design.samples)")
     p.add_argument("--replications", type=whole_number("replication count", 1), metavar="N",
@@ -62,6 +70,7 @@ def _check_arguments(args: argparse.Namespace) -> Path:
     if args.verify == 1:
         raise CommandError("--verify 1: a 95% interval needs at least 2 replications; give a "
                            "whole number from 2 up, or 0 to skip the verification")
+    check_executor_options(args)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise CommandError(f"--out {out}: exists and is not a folder; give a folder to write "
@@ -77,15 +86,16 @@ def handle(args: argparse.Namespace) -> int:
 
     cal = c.load_calibration(args.experiment or c.bundled_calibration())
     cal = cal.resized(args.samples, args.replications)
-    with run_progress("calibration") as progress:
-        result = c.calibrate(cal, workers=args.workers, progress=progress)
-    print(headline(result))
-    selection = None
-    if args.verify and not result.accepted.empty:
-        with run_progress("verification") as progress:
-            selection = c.select(cal, result.candidates(args.candidates),
-                                 replications=args.verify, workers=args.workers,
-                                 progress=progress)
+    with open_executor(args) as executor:
+        with run_progress("calibration") as progress:
+            result = c.calibrate(cal, executor=executor, out=out / STORE, progress=progress)
+        print(headline(result))
+        selection = None
+        if args.verify and not result.accepted.empty:
+            with run_progress("verification") as progress:
+                selection = c.select(cal, result.candidates(args.candidates),
+                                     replications=args.verify, executor=executor,
+                                     out=out / VERIFICATION, progress=progress)
     body = report(result, selection)
     print(body)
     files = write(result, selection, f"{headline(result)}\n{body}", out)
@@ -227,10 +237,11 @@ def write(result, selection, text: str, out: Path) -> list[str]:
         "calibration": cal.to_dict(), "version": package_version(),
         "libraries": library_versions(), "workers": result.workers,
         "seconds": round(result.seconds, 1), "runs": len(result.runs),
-        "seeds": "run k of design point p: SeedSequence(seed, spawn_key=(p, k)).generate_state("
-                 "1, uint64)[0] >> 1 in both scenarios (points numbered across waves); the "
-                 "defaults: spawn_key=(k,); Latin hypercube of wave w: SALib seed + w; "
-                 "verification: the validation's seeds from seed 0",
+        "seeds": "run k of design point p: derive_seed(seed, p, k) = SeedSequence(seed, "
+                 "spawn_key=(p, k)).generate_state(1, uint64)[0] >> 1 in both scenarios (points "
+                 "numbered across waves); the defaults: derive_seed(seed, k); Latin hypercube of "
+                 "wave w: SALib seed + w; verification: the validation's seeds, "
+                 "derive_seed(0, k)",
         "failures": result.failures,
         "recommended": None if selection is None else selection.chosen,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

@@ -8,6 +8,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from ..model.scenario import parse_assignment
+from . import CommandError
+
+EXECUTORS = ("local", "dask")
+"""The engines of ``--executor`` (``batch.executors.EXECUTORS``, repeated so that ``--help`` stays
+fast)."""
 
 
 def whole_number(what: str, low: int, high: int | None = None) -> Callable[[str], int]:
@@ -63,3 +68,58 @@ def run_progress(what: str | None = None) -> Iterator[Callable[[int, int], None]
             bar.update(done - bar.n)
 
         yield progress
+
+
+def add_executor_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--workers``, ``--executor local|dask`` and ``--scheduler ADDRESS``.
+
+    The values are checked by :func:`check_executor_options` (in the handler, so that a bad
+    value gives the one-paragraph error and exit status 2 of every command).
+    """
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="worker processes of the local pool or local Dask cluster "
+                             "(default: the usable cores); 1 runs serially in this process")
+    parser.add_argument("--executor", metavar="local|dask",
+                        help="local: a process pool on this machine (default); dask: Dask "
+                             "distributed (a local cluster, or the scheduler of --scheduler)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 "
+                             "(implies --executor dask)")
+
+
+def check_executor_options(args: argparse.Namespace) -> None:
+    """Refuse a bad ``--workers``, ``--executor`` or ``--scheduler`` before anything runs.
+
+    Raises:
+        CommandError: The option and its bad value, and what is allowed.
+    """
+    if args.executor is not None and args.executor not in EXECUTORS:
+        raise CommandError(f"--executor {args.executor!r}: no such executor; allowed: local (a "
+                           "process pool on this machine) or dask (Dask distributed: a local "
+                           "cluster, or the scheduler given by --scheduler)")
+    if args.workers is not None and args.workers < 1:
+        raise CommandError(f"--workers {args.workers}: allowed: a whole number from 1 (1 runs "
+                           "serially in this process)")
+    if args.scheduler and args.executor == "local":
+        raise CommandError(f"--scheduler {args.scheduler}: a scheduler address needs "
+                           "--executor dask (or no --executor)")
+    if args.scheduler and args.workers:
+        raise CommandError(f"--workers {args.workers}: the workers of an existing Dask "
+                           "scheduler are started with `dask worker`; leave --workers out")
+
+
+def open_executor(args: argparse.Namespace):
+    """The executor ``--executor``, ``--workers`` and ``--scheduler`` ask for (a context manager).
+
+    Raises:
+        CommandError: The Dask scheduler cannot be reached.
+    """
+    from ..batch.executors import make_executor
+
+    check_executor_options(args)
+    try:
+        return make_executor(args.executor or "local", args.workers, args.scheduler)
+    except OSError as err:
+        raise CommandError(f"--scheduler {args.scheduler}: cannot reach the Dask scheduler "
+                           f"({err}); start one with `dask scheduler` and give its address, "
+                           "e.g. tcp://127.0.0.1:8786") from None

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
 
 from . import CommandError
-from .common import add_override_options, overrides
+from .common import (
+    add_executor_options,
+    add_override_options,
+    check_executor_options,
+    open_executor,
+    overrides,
+)
 
 
 def register(subparsers) -> None:
@@ -19,16 +26,18 @@ def register(subparsers) -> None:
                     "uses the same seed (common random numbers), so differences are paired. "
                     "Prints each outcome's mean and 95% interval and the paired difference "
                     "from the first scenario; writes summary.csv, runs.parquet, weekly.parquet, "
-                    "manifest.json, report.html and its figures.")
+                    "manifest.json, report.html and its figures. Every run is stored in --out "
+                    "as it finishes: run the same command again to finish an interrupted "
+                    "comparison (only missing runs are computed).")
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO",
                    help="two or more bundled scenario names or TOML files; the first is the "
                         "reference")
     p.add_argument("--replications", type=int, default=10,
                    help="runs per scenario, at least 2 (default: 10)")
     add_override_options(p)
-    p.add_argument("--workers", type=int,
-                   help="processes to run at once (default: the usable cores)")
-    p.add_argument("--out", help="output folder (default: results/compare-A-vs-B...)")
+    add_executor_options(p)
+    p.add_argument("--out", help="output folder, resumed if it holds some runs of the same "
+                                 "comparison (default: results/compare-A-vs-B...)")
     p.set_defaults(func=handle)
 
 
@@ -39,15 +48,13 @@ def _check_arguments(args: argparse.Namespace) -> None:
     if args.replications < 2:
         raise CommandError(f"--replications {args.replications}: at least 2 are needed for a "
                            "confidence interval; allowed: a whole number from 2")
-    if args.workers is not None and args.workers < 1:
-        raise CommandError(f"--workers {args.workers}: allowed: a whole number from 1")
+    check_executor_options(args)
 
 
 def handle(args: argparse.Namespace) -> int:
     """Run the comparison, print its headline table, write its tables and report."""
     _check_arguments(args)
-    from ..analysis.comparison import resolve, run_comparison, spending_gaps
-    from ..batch.executors import default_workers
+    from ..analysis.comparison import comparison_store, resolve, run_comparison, spending_gaps
 
     scenarios = resolve(args.scenarios, overrides=overrides(args), where="--set")
     names = [s.name for s in scenarios]
@@ -56,17 +63,26 @@ def handle(args: argparse.Namespace) -> int:
         raise CommandError(f"--out {out}: exists and is not a folder; give a folder to write "
                            "the comparison into")
     total = len(scenarios) * args.replications
-    workers = min(args.workers or default_workers(), total)
-    print(f"{total} runs ({len(names)} scenarios x {args.replications} replications) on "
-          f"{workers} process{'es' if workers > 1 else ''}", file=sys.stderr)
 
     from tqdm import tqdm
 
     started = time.perf_counter()
-    with tqdm(total=total, unit="run", disable=None, leave=False, file=sys.stderr) as bar:
-        comparison = run_comparison(scenarios, replications=args.replications, seed=args.seed,
-                                    workers=workers,
-                                    progress=lambda done, _: bar.update(done - bar.n))
+    signal.signal(signal.SIGTERM, _interrupt)  # batch systems stop jobs with SIGTERM
+    stored = len(comparison_store(out, scenarios, args.seed, args.replications).done())
+    with open_executor(args) as executor:
+        print(f"{total} runs ({len(names)} scenarios x {args.replications} replications) on "
+              f"{executor.describe()}, stored in {out}/"
+              + (f"; {stored} already there, not run again" if stored else ""), file=sys.stderr)
+        with tqdm(total=total, unit="run", disable=None, leave=False, file=sys.stderr) as bar:
+            try:
+                comparison = run_comparison(
+                    scenarios, replications=args.replications, seed=args.seed,
+                    executor=executor, out=out,
+                    progress=lambda done, _: bar.update(done - bar.n))
+            except KeyboardInterrupt:
+                print(f"\ninterrupted: the finished runs are kept in {out}/; run the same "
+                      "command again to compute the rest", file=sys.stderr)
+                return 130
     elapsed = time.perf_counter() - started
 
     comparison.save(out)  # the runs are kept even if the report fails
@@ -85,3 +101,7 @@ def handle(args: argparse.Namespace) -> int:
     print(f"\n{total} runs in {elapsed:,.0f} s; written to {out}/: summary.csv, runs.parquet, "
           "weekly.parquet, manifest.json, report.html and its figures as PNG")
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

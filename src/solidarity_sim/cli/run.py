@@ -36,7 +36,7 @@ def handle(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ..results.run_result import run
-    from ..results.summary import summarise
+    from ..results.summary import describe_run
     from ..viz.run_plots import overview
 
     with tqdm(total=scenario.params["weeks"], unit="week", delay=2, disable=None,
@@ -46,7 +46,7 @@ def handle(args: argparse.Namespace) -> int:
     result.save(out)
     fig = overview(result.timeseries, title=f"{scenario.name} · seed {args.seed}")
     fig.savefig(out / "overview.png", dpi=110)
-    print(summarise(result))
+    print(describe_run(result))
     print(f"\nresults and figure written to {out}/ (timeseries, spells and csos as Parquet, "
           "manifest.json, overview.png)")
     return 0

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 from pathlib import Path
 
-from . import CommandError
-from .common import whole_number
+from .common import add_executor_options, check_executor_options, open_executor
 
 
 def register(subparsers) -> None:
@@ -21,15 +19,7 @@ def register(subparsers) -> None:
                     "interrupted sweep: only missing runs are computed.")
     p.add_argument("experiment", help="an experiment TOML file (see experiments/)")
     p.add_argument("--out", help="output folder (default: results/sweeps/NAME)")
-    p.add_argument("--workers", type=whole_number("worker count", 1),
-                   help=f"worker processes (default: the number of CPUs, {os.cpu_count()}); "
-                        "1 runs serially in this process")
-    p.add_argument("--executor", choices=("local", "dask"),
-                   help="local: a process pool (default); dask: Dask distributed (a local "
-                        "cluster, or --scheduler)")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 "
-                        "(implies --executor dask)")
+    add_executor_options(p)
     p.set_defaults(func=handle)
 
 
@@ -37,24 +27,13 @@ def handle(args: argparse.Namespace) -> int:
     """Load the experiment, run its missing runs and say where the results are."""
     from ..batch.experiment import load_experiment
 
-    if args.scheduler and args.executor == "local":
-        raise CommandError(f"--scheduler {args.scheduler}: a scheduler address needs "
-                           "--executor dask (or no --executor)")
-    if args.scheduler and args.workers:
-        raise CommandError(f"--workers {args.workers}: the workers of an existing Dask "
-                           "scheduler are started with `dask worker`; leave --workers out")
+    check_executor_options(args)
     experiment = load_experiment(args.experiment)
     out = Path(args.out) if args.out else Path("results") / "sweeps" / experiment.name
 
-    from ..batch.executors import make_executor
     from ..batch.sweep import run_sweep
 
-    try:
-        executor = make_executor(args.executor or "local", args.workers, args.scheduler)
-    except OSError as err:
-        raise CommandError(f"--scheduler {args.scheduler}: cannot reach the Dask scheduler "
-                           f"({err}); start one with `dask scheduler` and give its address, "
-                           "e.g. tcp://127.0.0.1:8786") from None
+    executor = open_executor(args)
     signal.signal(signal.SIGTERM, _interrupt)  # batch systems stop jobs with SIGTERM
     with executor:
         print(f"{experiment.name}: {experiment.method} design into {out}/, "

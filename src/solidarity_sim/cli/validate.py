@@ -7,11 +7,12 @@ Exit status 0 when every check passes, 1 when one fails, 2 on bad arguments or w
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..extras import require
 from . import CommandError
-from .common import run_progress, seed
+from .common import add_executor_options, check_executor_options, open_executor, run_progress, seed
 
 GROUPS = ("calibration", "factors", "limits")
 """The groups of checks (``validation.GROUPS``, repeated so that ``--help`` stays fast)."""
@@ -30,11 +31,12 @@ def register(subparsers) -> None:
     p.add_argument("--replications", type=int, default=DEFAULT_REPLICATIONS, metavar="N",
                    help=f"seeds per configuration, at least 2 (default: {DEFAULT_REPLICATIONS})")
     p.add_argument("--out", default="results/validation", metavar="DIR",
-                   help="output folder (default: results/validation)")
+                   help="output folder; every run is stored there as it finishes, and running "
+                        "the same command again computes only the missing runs (default: "
+                        "results/validation)")
     p.add_argument("--seed", type=seed, default=0,
                    help="seed from which the replication seeds derive (default: 0)")
-    p.add_argument("--workers", type=int, metavar="N",
-                   help="processes in parallel (default: the usable cores)")
+    add_executor_options(p)
     p.add_argument("--only", action="append", choices=GROUPS, metavar="GROUP",
                    help=f"run only this group of checks ({', '.join(GROUPS)}; repeatable)")
     p.add_argument("--citizens", type=int, metavar="N",
@@ -52,8 +54,7 @@ def _check_arguments(args: argparse.Namespace) -> Path:
     if args.replications < 2:
         raise CommandError(f"--replications {args.replications}: a 95% interval needs at "
                            "least 2 replications; give a whole number from 2 up")
-    if args.workers is not None and args.workers < 1:
-        raise CommandError(f"--workers {args.workers}: give a whole number from 1 up")
+    check_executor_options(args)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise CommandError(f"--out {out}: exists and is not a folder; give a folder to write "
@@ -70,9 +71,14 @@ def handle(args: argparse.Namespace) -> int:
 
     groups = args.only or GROUPS
     checks = [c for c in validation.default_checks(args.citizens) if c.group in groups]
-    with run_progress() as progress:
+    stored = len(validation.validation_store(out, validation.plan(checks), args.seed,
+                                             args.replications).done())
+    with open_executor(args) as executor, run_progress() as progress:
+        print(f"running on {executor.describe()}, storing the runs in {out}/"
+              + (f" ({stored} already there, not run again)" if stored else ""),
+              file=sys.stderr)
         report = validation.validate(checks, replications=args.replications, seed=args.seed,
-                                     workers=args.workers, progress=progress)
+                                     executor=executor, out=out, progress=progress)
     files = write(report, out)
     print(validation.text_table(report.table))
     print(f"\n{validation.verdict(report.table)}")

@@ -80,8 +80,15 @@ class Scenario:
         params = copy.deepcopy(self.params)
         for path, value in overrides.items():
             _set_dotted(params, path, value, where)
-        validate(params, where)
+        check_params(params, where)
         return Scenario(params, self.origin, self.overrides + tuple(overrides.items()))
+
+
+def identity_hash(identity: Mapping[str, Any], version: str) -> str:
+    """SHA-256 of a job's canonical description and the package version that runs it."""
+    text = json.dumps({"experiment": identity, "version": version}, sort_keys=True,
+                      separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def load_scenario(scenario: str | Path | Scenario | None = "baseline",
@@ -158,7 +165,7 @@ def _resolve_file(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
         base = _resolve_file(_parent_path(path, parent), (*chain, real))
     check_keys(data, SCHEMA, str(path))
     merged = _merge(base, data)
-    validate(merged, str(path))
+    check_params(merged, str(path))
     return merged
 
 
@@ -213,7 +220,7 @@ def _check_crises_keys(value: Any, where: str) -> None:
                 raise unknown_key(where, f"crises.{i}.{key}", key, list(CRISIS_SCHEMA))
 
 
-def validate(params: dict[str, Any], where: str) -> None:
+def check_params(params: dict[str, Any], where: str) -> None:
     """Check every value of a full parameter tree in place (types and ranges)."""
     check_keys(params, SCHEMA, where)
     _validate_tree(params, SCHEMA, where, "")

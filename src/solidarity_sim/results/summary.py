@@ -38,7 +38,7 @@ def headline_rows(ts: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def summarise(result) -> str:
+def describe_run(result) -> str:
     """Render the summary printed by ``solidarity-sim run``.
 
     Args:

@@ -57,7 +57,7 @@ def fmt(outcome: str, value: float, signed: bool = False) -> str:
     """Format a value of an outcome (``–`` for a missing value)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    text = OUTCOME_BY_NAME[outcome].fmt.format(value)
+    text = OUTCOME_BY_NAME[outcome].format(value)
     if not text.strip("-0.,"):  # rounds to zero: no sign
         return text.lstrip("-")
     return f"+{text}" if signed and value > 0 else text.replace("-", "−")

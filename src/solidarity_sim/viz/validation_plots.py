@@ -29,7 +29,7 @@ from ..analysis.validation import (  # noqa: E402
     SURGE_BASELINE,
     SURGE_DECAY,
     SURVIVAL_TARGET,
-    YEAR,
+    WEEKS_PER_YEAR,
     Band,
     excess_volunteers,
     peak,
@@ -142,7 +142,7 @@ def _replications(weekly: pd.DataFrame, column: str, ax: Axes, label: str) -> No
 def volunteer_share(weekly: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Baseline share of citizens volunteering, each replication and the mean, with the target."""
     ax = axes_or_new(ax)
-    _band_over_time(ax, SHARE_TARGET, YEAR, f"target {SHARE_TARGET.describe(True)}")
+    _band_over_time(ax, SHARE_TARGET, WEEKS_PER_YEAR, f"target {SHARE_TARGET.describe(True)}")
     _replications(weekly, "volunteer_share", ax, "mean of replications")
     ax.set(title="Baseline: formal volunteering", xlabel="week",
            ylabel="share of citizens volunteering", ylim=(0, 0.4))
@@ -154,7 +154,7 @@ def volunteer_share(weekly: pd.DataFrame, ax: Axes | None = None) -> Axes:
 def retention(weekly: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Baseline 12-month retention, each replication and the mean, with the target."""
     ax = axes_or_new(ax)
-    _band_over_time(ax, RETENTION_TARGET, YEAR,
+    _band_over_time(ax, RETENTION_TARGET, WEEKS_PER_YEAR,
                     f"target {RETENTION_TARGET.describe(True)}")
     _replications(weekly, "retention_12m", ax, "mean of replications")
     ax.set(title="Baseline: volunteers still volunteering a year later", xlabel="week",
@@ -167,7 +167,7 @@ def retention(weekly: pd.DataFrame, ax: Axes | None = None) -> Axes:
 def surge(weekly: pd.DataFrame, onset: int, ax: Axes | None = None) -> Axes:
     """Pandemic: excess volunteers over the pre-onset level, as a share of each run's peak."""
     ax = axes_or_new(ax)
-    window = weekly["week"].between(onset - SURGE_BASELINE, onset + 1.5 * YEAR)
+    window = weekly["week"].between(onset - SURGE_BASELINE, onset + 1.5 * WEEKS_PER_YEAR)
     ax.axvspan(PEAK_TARGET.low, PEAK_TARGET.high, color=TARGET, alpha=0.4,
                label=f"peak target: within {PEAK_TARGET.high:g} weeks")
     ax.axhline(REMAINING_TARGET.high, color=FAIL, lw=1, ls="--",

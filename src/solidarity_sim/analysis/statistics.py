@@ -1,0 +1,83 @@
+"""The statistics every analysis shares: intervals of a mean and of a (paired) difference.
+
+Compare, validate and calibrate report the mean over replications with its t-interval at
+:data:`CONFIDENCE`; compare adds the paired difference of two scenarios run with the same seeds
+and, for reference, Welch's unpaired interval. Missing values (NaN) are left out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+CONFIDENCE = 0.95
+"""Level of every interval the analyses report."""
+
+
+def t_interval(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
+    """Mean of ``values`` and its t-interval (NaN bounds with fewer than two values)."""
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    if x.size == 0:
+        return np.nan, np.nan, np.nan
+    mean = float(x.mean())
+    if x.size < 2:
+        return mean, np.nan, np.nan
+    half = stats.t.ppf(0.5 + confidence / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
+    return mean, mean - half, mean + half
+
+
+def welch_interval(a: np.ndarray, b: np.ndarray, confidence: float = CONFIDENCE
+                   ) -> tuple[float, float]:
+    """Welch's (unpaired) t-interval of ``mean(a) - mean(b)``."""
+    a, b = (np.asarray(v, dtype=float) for v in (a, b))
+    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
+    if a.size < 2 or b.size < 2:
+        return np.nan, np.nan
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    diff, se = a.mean() - b.mean(), np.sqrt(va + vb)
+    if se == 0:
+        return float(diff), float(diff)
+    df = (va + vb) ** 2 / (va ** 2 / (a.size - 1) + vb ** 2 / (b.size - 1))
+    half = stats.t.ppf(0.5 + confidence / 2, df) * se
+    return float(diff - half), float(diff + half)
+
+
+def difference_verdict(better: int, low: float, high: float) -> str:
+    """Word a difference: better / worse (or higher / lower), unclear if 0 is in the interval.
+
+    Args:
+        better: +1 if higher values are better, -1 if lower are, 0 if neither.
+        low: Lower bound of the difference's interval.
+        high: Upper bound.
+
+    Returns:
+        ``better``, ``worse``, ``higher``, ``lower``, ``unclear``, or ``undefined`` when there is
+        no interval (the outcome is not defined for a scenario).
+    """
+    if np.isnan(low) or np.isnan(high):
+        return "undefined"
+    if low <= 0 <= high:
+        return "unclear"
+    higher = low > 0
+    if better == 0:
+        return "higher" if higher else "lower"
+    return "better" if higher == (better > 0) else "worse"
+
+
+def paired_difference(x: np.ndarray, ref: np.ndarray, better: int,
+                      confidence: float = CONFIDENCE) -> dict[str, Any]:
+    """Mean paired difference ``x - ref`` with its t-interval, Welch's interval and verdict.
+
+    Args:
+        x: One value per replication.
+        ref: The reference's values, replication by replication (the same seeds).
+        better: Which way is better (see :func:`difference_verdict`).
+        confidence: Level of the intervals.
+    """
+    diff, low, high = t_interval(x - ref, confidence)
+    u_low, u_high = welch_interval(x, ref, confidence)
+    return {"diff": diff, "diff_low": low, "diff_high": high, "unpaired_low": u_low,
+            "unpaired_high": u_high, "verdict": difference_verdict(better, low, high)}
