@@ -20,6 +20,8 @@ import pytest
 import solidarity_sim
 from solidarity_sim.extras import EXTRAS
 
+pytestmark = pytest.mark.slow  # fresh Python processes
+
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = str(Path(solidarity_sim.__file__).resolve().parents[1])
 """Where this process imports the package from; the subprocesses import the same code."""
@@ -120,6 +122,7 @@ from solidarity_sim.extras import MissingExtra
 import solidarity_sim.viz.validation_plots  # its figures without survival curves still import
 import solidarity_sim.viz.retention_plots  # plots tables: no lifelines needed
 from solidarity_sim.batch.executors import DaskExecutor
+
 for extra, attempt in [("survival", lambda: __import__("solidarity_sim.analysis.retention")),
                        ("app", lambda: __import__("solidarity_sim.app.page")),
                        ("dask", DaskExecutor)]:

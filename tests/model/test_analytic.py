@@ -1,10 +1,10 @@
 """Analytic limits of the model (the same reductions ``solidarity-sim validate`` checks)."""
 
 import numpy as np
-from conftest import small_run
 
 import solidarity_sim as ss
 from solidarity_sim.analysis.validation import fixed_hazards, two_state_chain
+from tests.helpers import small_run
 
 
 def run_fixed(join, quit_):

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import small_run
 
 from solidarity_sim.model.scenario import bundled_scenarios, load_scenario
+from tests.helpers import small_run
 
 DOCUMENTS = ("[SOLIDUS]", "[VALLECAS]", "[SSOLEIL]")
 """The citation keys of the three source documents (docs/sources.md)."""
@@ -17,7 +17,7 @@ LIBRARY = ("great-recession", "refugee-reception", "pandemic-vallecas", "sse-sup
            "austerity", "project-grants", "core-funding", "performance-funding", "procurement")
 FUNDING_VARIANTS = {"project-grants": "project_grants", "core-funding": "core_funding",
                     "performance-funding": "performance", "procurement": "procurement"}
-SOURCES_MD = (Path(__file__).resolve().parents[1] / "docs" / "sources.md").read_text()
+SOURCES_MD = (Path(__file__).resolve().parents[2] / "docs" / "sources.md").read_text()
 
 
 def own_keys(name: str) -> dict:

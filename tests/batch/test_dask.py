@@ -15,17 +15,27 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_compare import TINY, TINY_WEEKS, assert_same_comparison, tiny_comparison
-from test_sweep import CLI, SMOKE, fails_at_one_point, results, serial, sweep_cli, wait_for_runs
 
 from solidarity_sim.batch.executors import DaskExecutor, make_executor
 from solidarity_sim.batch.experiment import load_experiment
 from solidarity_sim.batch.sweep import load_table, run_sweep
+from tests.analysis.test_compare import TINY, TINY_WEEKS, assert_same_comparison, tiny_comparison
+from tests.batch.test_sweep import (
+    CLI,
+    SMOKE,
+    fails_at_one_point,
+    results,
+    serial,
+    sweep_cli,
+    wait_for_runs,
+)
+
+pytestmark = pytest.mark.slow  # real dask scheduler and worker processes
 
 __all__ = ["serial"]  # the reference fixture, shared with test_sweep
 
 DASK = Path(sys.executable).with_name("dask")
-TESTS = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextlib.contextmanager
@@ -34,7 +44,7 @@ def dask_cluster(folder: Path, workers: int = 2) -> Iterator[tuple[str, list]]:
     started: list[subprocess.Popen] = []
 
     # the cluster can import the test modules, as a real one can import the user's code
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), *sys.path])}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path])}
 
     def start(*args: str, log: str) -> subprocess.Popen:
         with open(folder / log, "w") as out:

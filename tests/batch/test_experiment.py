@@ -12,7 +12,7 @@ import pytest
 from solidarity_sim.batch.experiment import ExperimentError, Outcome, load_experiment
 from solidarity_sim.cli import main
 
-EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
+EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
 
 GOOD = """
 scenario = "baseline"

@@ -2,7 +2,8 @@
 
 import numpy as np
 import pandas as pd
-from conftest import small_model, small_run
+
+from tests.helpers import small_model, small_run
 
 
 def test_same_seed_gives_identical_results():

@@ -2,20 +2,21 @@
 
 Runs are deterministic, so integers must match exactly and floats to a relative 1e-9 (room for
 rounding differences between NumPy versions, not for a changed decision). A deliberate change
-refreshes the references: ``python tests/golden/refresh.py [SCENARIO ...]``.
+refreshes the references: ``python tests/results/golden/refresh.py [SCENARIO ...]``.
 """
 
 import json
 import math
 
 import pytest
-from golden.refresh import SETTINGS, figures, path
 
 from solidarity_sim.model.scenario import bundled_scenarios
+from tests.results.golden.refresh import SETTINGS, figures, path
 
 RTOL = 1e-9
 HOW_TO_REFRESH = ("If the change is intended, refresh the reference on purpose with "
-                  "`python tests/golden/refresh.py {name}` and commit tests/golden/{name}.json.")
+                  "`python tests/results/golden/refresh.py {name}` and commit "
+                  "tests/results/golden/{name}.json.")
 
 
 def differences(stored: dict, now: dict) -> list[str]:
@@ -39,10 +40,10 @@ def test_scenario_matches_its_golden_figures(name):
     reference = path(name)
     assert reference.is_file(), (
         f"no golden reference for scenario '{name}' ({reference.name} is missing): run "
-        f"`python tests/golden/refresh.py {name}` and commit the file")
+        f"`python tests/results/golden/refresh.py {name}` and commit the file")
     stored = json.loads(reference.read_text())
     assert stored["settings"] == SETTINGS, (
-        f"tests/golden/{name}.json was made with other settings ({stored['settings']}). "
+        f"tests/results/golden/{name}.json was made with other settings ({stored['settings']}). "
         + HOW_TO_REFRESH.format(name=name))
     lines = differences(stored["figures"], figures(name))
     assert not lines, (f"scenario '{name}' no longer reproduces its golden figures:\n"

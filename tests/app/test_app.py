@@ -47,7 +47,7 @@ from solidarity_sim.model.network import neighbourhood_grid
 from solidarity_sim.model.scenario import Scenario, ScenarioError
 from solidarity_sim.model.solidarity_model import SolidarityModel
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "app"
 EXECUTABLE = Path(sys.executable).parent / "solidarity-sim"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -457,6 +457,7 @@ def session(browser, server):
         s.close()
 
 
+@pytest.mark.slow
 def test_page_loads_offline_with_no_failed_request(session, server):
     s = session()
     s.page.wait_for_load_state("networkidle")
@@ -472,6 +473,7 @@ def test_page_loads_offline_with_no_failed_request(session, server):
     s.shot("loaded")
 
 
+@pytest.mark.slow
 def test_step_advances_the_week(session):
     s = session()
     s.step(3)
@@ -482,6 +484,7 @@ def test_step_advances_the_week(session):
     s.shot("stepped")
 
 
+@pytest.mark.slow
 def test_play_advances_and_pause_stops(session):
     """Play advances the weeks and pause stops them; the speed is recorded, not asserted.
 
@@ -506,6 +509,7 @@ def test_play_advances_and_pause_stops(session):
     s.shot("paused")
 
 
+@pytest.mark.slow
 def test_crisis_button_changes_the_run_against_the_same_seed(session):
     calm, crisis = session(), session()
     for s in (calm, crisis):
@@ -519,6 +523,7 @@ def test_crisis_button_changes_the_run_against_the_same_seed(session):
     crisis.shot("economic-crisis")
 
 
+@pytest.mark.slow
 def test_two_sessions_are_independent(session):
     first, second = session(), session()
     first.step(4)
@@ -530,6 +535,7 @@ def test_two_sessions_are_independent(session):
     assert second.page.get_by_role("button", name="cut funding").is_enabled()
 
 
+@pytest.mark.slow
 def test_reset_builds_the_chosen_scenario(session):
     s = session()
     s.step(2)

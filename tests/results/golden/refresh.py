@@ -2,10 +2,10 @@
 
 Run it on purpose, after a change that is meant to move the numbers, and commit the JSON files:
 
-    python tests/golden/refresh.py              # every bundled scenario
-    python tests/golden/refresh.py pandemic     # only these
+    python tests/results/golden/refresh.py              # every bundled scenario
+    python tests/results/golden/refresh.py pandemic     # only these
 
-``tests/test_golden.py`` compares fresh runs with the stored figures.
+``tests/results/test_golden.py`` compares fresh runs with the stored figures.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def refresh(scenarios: list[str]) -> None:
     for name in scenarios:
         record = {"scenario": name, "settings": SETTINGS, "figures": figures(name)}
         path(name).write_text(json.dumps(record, indent=2) + "\n")
-        print(f"wrote {path(name).relative_to(HERE.parents[1])}")
+        print(f"wrote {path(name).relative_to(HERE.parents[2])}")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from solidarity_sim.cli import calibrate as command
 from solidarity_sim.cli import main
 from solidarity_sim.model.scenario import load_scenario
 
-BUNDLED = Path(__file__).resolve().parents[1] / "experiments" / "calibration.toml"
+BUNDLED = Path(__file__).resolve().parents[2] / "experiments" / "calibration.toml"
 PARAMETERS = ["volunteering.join_rate", "volunteering.quit_rate", "emergence.fold_rate"]
 
 TINY = """
@@ -221,6 +221,7 @@ def test_recommended_values_have_two_significant_digits(x, rounded):
 
 # -- a tiny real calibration ----------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_every_point_runs_in_both_scenarios_with_shared_seeds(result):
     runs = result.runs
     per_point = runs.groupby(["point", "scenario"]).size().unstack()
@@ -240,6 +241,7 @@ def test_every_point_runs_in_both_scenarios_with_shared_seeds(result):
     assert defaults[PARAMETERS].to_dict() == result.calibration.defaults()
 
 
+@pytest.mark.slow
 def test_the_second_wave_samples_the_box_of_the_first_waves_plausible_points(result):
     cal, points, waves = result.calibration, result.points, result.waves
     first, second = points[points["wave"] == 0], points[points["wave"] == 1]
@@ -271,6 +273,7 @@ def assert_same_calibration(a: c.CalibrationResult, b: c.CalibrationResult) -> N
         pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
 
 
+@pytest.mark.slow
 def test_results_do_not_depend_on_the_workers_and_an_interrupted_calibration_resumes(
         tiny, result, tmp_path):
     store = tmp_path / "store"
@@ -304,6 +307,7 @@ def accepting(result: c.CalibrationResult) -> c.CalibrationResult:
     return dataclasses.replace(result, points=c.judge(result.points, targets), targets=targets)
 
 
+@pytest.mark.slow
 def test_candidates_are_the_accepted_points_nearest_the_centres_rounded(result):
     wide = accepting(result)
     accepted = wide.points[wide.points["accepted"]]
@@ -328,6 +332,7 @@ def selection(result, verifications) -> c.Selection:
                     out=verifications)
 
 
+@pytest.mark.slow
 def test_each_verification_is_stored_and_a_rerun_reads_it_back(result, selection,
                                                                 verifications):
     wide = accepting(result)
@@ -341,6 +346,7 @@ def test_each_verification_is_stored_and_a_rerun_reads_it_back(result, selection
     pd.testing.assert_frame_equal(again.table, selection.table)
 
 
+@pytest.mark.slow
 def test_selection_verifies_every_candidate_and_chooses_by_the_verified_means(result,
                                                                               selection):
     wide = accepting(result)
@@ -359,6 +365,7 @@ def test_selection_verifies_every_candidate_and_chooses_by_the_verified_means(re
     assert (selection.chosen is None) == eligible.empty
 
 
+@pytest.mark.slow
 def test_the_report_and_files_of_an_accepting_calibration(tmp_path, result, selection):
     wide = accepting(result)
     text = command.report(wide, selection)
@@ -379,6 +386,7 @@ def test_the_report_and_files_of_an_accepting_calibration(tmp_path, result, sele
     assert manifest["calibration"]["seed"] == 3 and manifest["runs"] == len(result.runs)
 
 
+@pytest.mark.slow
 def test_cli_end_to_end(tmp_path, tiny, capsys):
     out = tmp_path / "out"
     status = main(["calibrate", str(tiny), "--out", str(out), "--samples", "2",

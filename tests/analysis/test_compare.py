@@ -276,6 +276,7 @@ class StrictHTML(HTMLParser):
         self.stack.pop()
 
 
+@pytest.mark.slow
 def test_compare_command_end_to_end(tmp_path):
     """One run of the command (it is slow to start), checked as a user would read it."""
     out = tmp_path / "out"

@@ -15,6 +15,8 @@ import pytest
 
 from solidarity_sim.model.scenario import bundled_scenarios, load_scenario
 
+pytestmark = pytest.mark.slow  # the console script in fresh processes
+
 EXECUTABLE = Path(sys.executable).parent / "solidarity-sim"
 MODULE = [sys.executable, "-m", "solidarity_sim.cli"]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -22,7 +22,7 @@ from solidarity_sim.batch.experiment import ExperimentError, load_experiment
 from solidarity_sim.batch.sweep import load_manifest, load_table, run_sweep, simulate
 from solidarity_sim.model.solidarity_model import SolidarityModel, forget
 
-SMOKE = Path(__file__).resolve().parents[1] / "experiments" / "smoke.toml"
+SMOKE = Path(__file__).resolve().parents[2] / "experiments" / "smoke.toml"
 CLI = [sys.executable, "-m", "solidarity_sim.cli"]
 RUN_METADATA = ["seconds", "worker"]
 """Columns that say where and how fast a run ran; everything else must match exactly."""
@@ -142,6 +142,7 @@ def test_two_local_workers_give_the_serial_table_and_a_rerun_computes_nothing(se
     assert load_table(tmp_path / "out")["worker"].nunique() == 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT],
                          ids=["SIGKILL", "SIGTERM (batch systems)", "SIGINT (Ctrl-C)"])
 def test_stopped_then_rerun_gives_the_uninterrupted_dataset(serial, tmp_path, stop):
@@ -168,6 +169,7 @@ def test_stopped_then_rerun_gives_the_uninterrupted_dataset(serial, tmp_path, st
     assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
 
 
+@pytest.mark.slow
 def test_killing_a_pool_worker_loses_nothing(serial, tmp_path):
     out = tmp_path / "out"
     proc = sweep_cli(SMOKE, "--out", out, "--workers", "2")
@@ -199,6 +201,7 @@ def test_a_run_that_raises_is_recorded_and_retried_by_the_next_sweep(serial, tmp
     pd.testing.assert_frame_equal(results(out), results(serial))
 
 
+@pytest.mark.slow
 def test_a_run_that_kills_its_worker_fails_alone_after_three_deaths(serial, tmp_path):
     with LocalExecutor(2) as pool:
         summary = run_sweep(load_experiment(SMOKE), tmp_path / "out", pool,

@@ -4,9 +4,9 @@ import json
 
 import numpy as np
 import pandas as pd
-from conftest import small_run
 
 from solidarity_sim.results.run_result import RunResult
+from tests.helpers import small_run
 
 REQUIRED = ["week", "volunteers", "volunteer_share", "joins", "quits", "quits_burnout",
             "retention_12m", "csos_active", "csos_informal", "csos_founded", "csos_dissolved",

@@ -1,11 +1,11 @@
 """Unit tests of each weekly process, on small real models."""
 
 import numpy as np
-from conftest import small_model, small_run
 
 from solidarity_sim.model import processes as proc
 from solidarity_sim.model.crises import intensity_profile
 from solidarity_sim.model.csos import F
+from tests.helpers import small_model, small_run
 
 ECON = {"kind": "economic", "onset": 10, "duration": 20, "severity": 0.5, "reach": 0.3,
         "recovery": 5.0}

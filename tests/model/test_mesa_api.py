@@ -2,11 +2,11 @@
 
 import mesa
 import numpy as np
-from conftest import SMALL, small_model
 
 import solidarity_sim as ss
 from solidarity_sim.model.agents import Role
 from solidarity_sim.model.parameters import FACTORS
+from tests.helpers import SMALL, small_model
 
 
 def test_citizens_are_mesa_agents_viewing_the_arrays():

@@ -6,12 +6,12 @@ import math
 
 import pandas as pd
 import pytest
-from test_experiment import GOOD, write
 
 from solidarity_sim.analysis.comparison import OUTCOME_BY_NAME, outcome_values
 from solidarity_sim.analysis.validation import largest, mean
 from solidarity_sim.batch.experiment import ExperimentError, load_experiment
 from solidarity_sim.results.outcomes import Outcome
+from tests.batch.test_experiment import GOOD, write
 
 WEEKLY = pd.DataFrame({"week": range(5), "spent": [0.0, 4.0, 6.0, 0.0, 2.0],
                        "met": [1.0, 1.0, 2.0, 0.0, 0.0], "v": [-3.0, 1.0, math.nan, 2.0, 0.5]})
