@@ -239,17 +239,11 @@ class Check:
         return self.target or self.band.describe(percent=self.fmt.endswith("%"))
 
 
-CITIZENS_PER_NEIGHBOURHOOD = (SCHEMA["population"]["citizens"].default
-                              / SCHEMA["population"]["neighbourhoods"].default)
-
-
 def _with_citizens(overrides: dict[str, Any], citizens: int | None) -> dict[str, Any]:
-    """Add a population size; neighbourhoods shrink with it unless the arm fixes them."""
+    """Add a population size (the neighbourhoods follow from it, at the default size)."""
     if citizens is None:
         return overrides
-    neighbourhoods = max(1, round(citizens / CITIZENS_PER_NEIGHBOURHOOD))
-    return {"population.neighbourhoods": neighbourhoods, **overrides,
-            "population.citizens": citizens}
+    return {**overrides, "population.citizens": citizens}
 
 
 SHARE_TARGET = Band(0.17, 0.30)
