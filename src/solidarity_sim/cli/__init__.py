@@ -5,7 +5,9 @@ to a handler ``(args) -> exit status``. Handlers import heavy libraries inside, 
 fast. Handlers raise :class:`~solidarity_sim.model.scenario.ScenarioError` or
 :class:`CommandError` for bad input, and :class:`~solidarity_sim.extras.MissingExtra` when a
 feature's extra is not installed; :func:`main` turns each into a one-paragraph message and exit
-status 2, with no traceback.
+status 2, with no traceback. The command line draws its figures into files, with matplotlib's Agg
+backend unless ``MPLBACKEND`` says otherwise (the figure modules leave the backend to the
+program that uses them).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``solidarity-sim`` command."""
+    os.environ.setdefault("MPLBACKEND", "Agg")  # figures go to files, never to a window
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -27,7 +27,7 @@ INITIAL_TENURE_MEAN = 156.0
 
 
 def build_town(spec: Scenario, seed: int) -> Town:
-    """The town of a validated scenario, with one seed, before its first week.
+    """The town of a resolved scenario, with one seed, before its first week.
 
     Args:
         spec: The resolved scenario.
