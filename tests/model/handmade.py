@@ -64,12 +64,12 @@ def tiny_town(seed: int = 0, crises: list[dict] | None = None, budget: float = 1
         availability=np.full(N, 0.5), awareness=np.full(N, 0.5), volunteer=np.zeros(N, bool),
         cso=np.full(N, -1), spell_start=never.copy(), fatigue=zeros.copy(),
         meaning=zeros.copy(), trained=np.zeros(N, bool), served=zeros.copy(),
-        last_served=never.copy(), provider_democracy=zeros.copy(), join_salience=zeros.copy(),
-        cell=NBHD * 2 + GROUP)
+        last_served=never.copy(), provider_democracy=zeros.copy(), join_motivation=zeros.copy(),
+        recognised=np.zeros(N, np.float32), cell=NBHD * 2 + GROUP)
     src, dst = (np.array(side) for side in zip(*RING, strict=True))
     net = SocialNetwork(_adjacency(src, dst, N), neighbourhood_grid(2))
     csos = CSOTable()
-    csos.add(np.full((1, 8), factors), np.array([0]), 0, formal=True, budget=budget, scale=2)
+    csos.add(np.full((1, 8), factors), np.array([0]), 0, "initial", budget=budget, scale=2)
     streams = Streams(seed)
     town = Town(p=p, streams=streams, pop=pop, net=net, cso_table=csos,
                 state=Government(p["state"], csos),
@@ -94,8 +94,9 @@ def add_cso(town: Town, home: int, scale: int = 1, formal: bool = True, budget: 
     ``INFORMAL_PROFILE``). Its catchment counts at once; it is paid nothing this week.
     """
     levels = np.array([[factors[f] if isinstance(factors, dict) else factors for f in FACTORS]])
-    row = int(town.cso_table.add(levels, np.array([home]), town.week, formal=formal,
-                                 budget=budget, scale=scale)[0])
+    row = int(town.cso_table.add(levels, np.array([home]), town.week,
+                                 "initial" if formal else "emerged", budget=budget,
+                                 scale=scale)[0])
     town.payments = np.zeros(len(town.cso_table))
     town.update_reach()
     return row

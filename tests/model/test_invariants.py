@@ -66,10 +66,11 @@ def test_invariants_hold_for_any_valid_parameters(changes, seed):
             pop.cso[pop.volunteer], minlength=len(model.cso_table))).all()
         assert (model.town.volunteer_neighbours
                 == model.net.neighbour_sum(pop.volunteer.astype(np.float64))).all()
-        # money: CSO budgets change by income - spending - what dissolved CSOs held
+        # money: CSO budgets change by income - spending - what dissolved CSOs held + what new
+        # associations brought
         budget = model.cso_table.budget.sum()
         expected = previous_budget + f["cso_income"] - f["cso_spend"] \
-            - f["cso_money_at_dissolution"]
+            - f["cso_money_at_dissolution"] + f["cso_money_at_founding"]
         assert np.isclose(budget, expected, rtol=1e-9, atol=1e-6)
         previous_budget = budget
         # the state pays exactly what CSOs receive from it, and never a negative amount

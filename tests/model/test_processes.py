@@ -31,9 +31,14 @@ def uniforms(stream: str, n: int, seed: int = 0) -> np.ndarray:
     return Streams(seed)[stream].random(n, dtype=np.float32).astype(np.float64)
 
 
-def crisis_now(intensity: float, salience: float, economic: float = 0.0) -> CrisisWeek:
-    """What the crises do this week, set by hand (process 1 is tested on its own)."""
-    return CrisisWeek(intensity, salience, economic, False)
+def crisis_now(intensity: float, salience: float, economic: float = 0.0,
+               motivation: float | None = None) -> CrisisWeek:
+    """What the crises do this week, set by hand (process 1 is tested on its own).
+
+    The motivation to volunteer is the salience (a shared risk of 1) unless given.
+    """
+    return CrisisWeek(intensity, salience, economic, False,
+                      salience if motivation is None else motivation)
 
 
 # 1. Crises (ODD 7.1) ---------------------------------------------------------------------------
@@ -77,15 +82,26 @@ def test_need_added_by_crises_stops_at_one():
 
 def test_a_confinement_frees_time_for_those_the_pandemic_does_not_hit():
     town = tiny_town(crises=[{"kind": "pandemic", "onset": 2, "duration": 4, "confinement": 2,
-                              "availability_boost": 0.2, "reach": 0.5}])
+                              "availability_boost": 0.2, "reach": 0.5, "strain": 0.1}])
     hit = town.crises.hit[0]
     assert hit.any() and not hit.all()
-    proc.apply_crises(town, 3)  # confined in weeks 2 and 3
-    assert_array_equal(town.pop.availability, np.where(hit, 0.5, 0.5 + 0.2))
+    proc.apply_crises(town, 3)  # confined in weeks 2 and 3; the hit lose strain 0.1 of theirs
+    assert_allclose(town.pop.availability, np.where(hit, 0.5 - 0.1, 0.5 + 0.2), rtol=EXACT)
     assert town.crisis.confinement
-    proc.apply_crises(town, 4)
-    assert_array_equal(town.pop.availability, np.full(N, 0.5))
+    proc.apply_crises(town, 4)  # confinement over; the crisis (weeks 2-5) still strains the hit
+    assert_allclose(town.pop.availability, np.where(hit, 0.5 - 0.1, 0.5), rtol=EXACT)
     assert not town.crisis.confinement
+    proc.apply_crises(town, 200)  # long faded: the tail below 1 % of its height is cut
+    assert_array_equal(town.pop.availability, np.full(N, 0.5))
+    assert_array_equal(town.pop.need, BASE_NEED)
+
+
+def test_motivation_is_salience_times_shared_risk_and_economic_crises_share_little():
+    town = tiny_town(crises=[{**ECONOMIC, "attention": 0.0}])
+    assert town.crises.crises[0]["shared_risk"] == 0.2  # the economic kind's default
+    proc.apply_crises(town, 3)
+    assert town.crisis.salience == pytest.approx(0.3, rel=EXACT)  # severity, full attention
+    assert town.crisis.motivation == pytest.approx(0.2 * 0.3, rel=EXACT)
 
 
 def test_newcomers_arrive_in_their_arrival_week_and_count_as_neighbours_from_then():
@@ -163,7 +179,8 @@ def test_levers_spend_their_budgets_and_emergency_funds_follow_last_weeks_demand
 
 
 def test_recognition_awards_in_the_last_week_of_a_year_go_to_the_most_legitimate():
-    town = tiny_town(state__levers__recognition_awards=1.0)
+    # 1 € x 8 citizens buys 8 // 3 = 2 awards of 3 €: the money scales the number of awards
+    town = tiny_town(state__levers__recognition_awards=1.0, state__levers__award_prize=3.0)
     for home in (1, 0, 1):
         add_cso(town, home=home)
     csos = town.cso_table
@@ -171,10 +188,22 @@ def test_recognition_awards_in_the_last_week_of_a_year_go_to_the_most_legitimate
     proc.state_acts(town, 50)
     assert town.state.spending.amounts["awards"] == 0.0
     proc.state_acts(town, 51)
-    # 1 € x 8 citizens to the 3 most legitimate (rows 0, 2, 3); R += award_boost x (1 - R)
-    assert_allclose(town.payments, [8 / 3, 0.0, 8 / 3, 8 / 3], rtol=EXACT)
-    assert_allclose(csos.recognition, [0.25 + 0.2 * 0.75, 0.25, 0.25 + 0.2 * 0.75,
-                                       0.25 + 0.2 * 0.75], rtol=EXACT)
+    # the 2 most legitimate (rows 0, 2) share the year's money; R += award_boost x (1 - R)
+    assert_allclose(town.payments, [4.0, 0.0, 4.0, 0.0], rtol=EXACT)
+    assert town.state.spending.amounts["awards"] == pytest.approx(8.0, rel=EXACT)
+    assert_allclose(csos.recognition, [0.25 + 0.2 * 0.75, 0.25, 0.25 + 0.2 * 0.75, 0.25],
+                    rtol=EXACT)
+
+
+def test_new_volunteers_are_recognised_in_the_share_the_lever_buys_and_it_is_booked():
+    # 52 €/citizen/year x 8 citizens = 8 € a week: 8 / (2 € x 3 new volunteers) = 4/3 > 1
+    town = tiny_town(state__levers__volunteer_recognition=52.0,
+                     state__levers__volunteer_recognition_cost=2.0)
+    proc.state_acts(town, 0)
+    assert town.state.recognise_newcomers(0, N, 3) == 1.0
+    assert town.state.spending.amounts["volunteer_recognition"] == pytest.approx(6.0)
+    assert town.state.recognise_newcomers(0, N, 8) == pytest.approx(0.5)  # 8 € for 16 €
+    assert town.state.spending.amounts["volunteer_recognition"] == pytest.approx(8.0)
 
 
 # 3. Awareness (ODD 7.3) ------------------------------------------------------------------------
@@ -213,6 +242,7 @@ def test_a_bystander_certain_to_join_joins_the_only_cso_that_reaches_them():
     pop.disposition[:] = [1, 0, 1, 0, 1, 0, 1, 0]  # h = 0 for the odd citizens: they never join
     volunteer(town, 2)  # a volunteer already: not a bystander
     pop.present[4] = False  # not arrived yet
+    town.cso_table.load[:] = 1.0  # both have work for more hands: they recruit fully
     town.crisis = crisis_now(0.5, 0.25)
     new_week(town)
     proc.recruit(town, 3)
@@ -220,7 +250,7 @@ def test_a_bystander_certain_to_join_joins_the_only_cso_that_reaches_them():
     assert pop.cso[[0, 2, 6]].tolist() == [0, 0, other]
     assert pop.spell_start[[0, 6]].tolist() == [3, 3] and pop.spell_start[2] == 0
     assert pop.meaning[[0, 6]].tolist() == [1.0, 1.0]  # starts at the disposition
-    assert pop.join_salience[[0, 6]].tolist() == [0.25, 0.25]
+    assert pop.join_motivation[[0, 6]].tolist() == [0.25, 0.25]
     assert town.cso_table.members.tolist() == [2, 1] and town.flows["joins"] == 2
     assert town.volunteer_neighbours[[7, 1, 5]].tolist() == [2.0, 2.0, 1.0]
 
@@ -230,9 +260,11 @@ def test_the_join_hazard_is_the_product_of_its_terms():
     just below (stays) its draw from the `recruitment` stream: a term of the hazard off by more
     than one part in a million turns a decision."""
     town = tiny_town(volunteering__join_rate=50.0)
-    pop, csos = town.pop, town.cso_table
+    pop, csos, v = town.pop, town.cso_table, town.p["volunteering"]
     csos.factors[0, F["pluralism"]] = 0.0  # exclusive: reaches 1 - 0.8 x (1 - 0) of minorities
-    town.crisis = crisis_now(0.5, 0.1)
+    csos.load[0] = 0.8  # recruits 1 - r + r x min(1, load) as actively as a CSO short of hands
+    recruiting = 1 - v["recruit_by_need"] + v["recruit_by_need"] * 0.8
+    town.crisis = crisis_now(0.5, 0.2, motivation=0.1)
     share = np.array([0.5, 0.0, 1.0, 0.0, 0.5, 0.5, 0.0, 1.0])
     town.neighbour_share = share.copy()
     fatigue = np.array([0.0, 0.0, 0.0, 0.0, 0.4, 0.2, 0.0, 0.0])
@@ -242,11 +274,11 @@ def test_the_join_hazard_is_the_product_of_its_terms():
     # boost = 1 + democracy_recruitment x PD, for those served in the last 26 weeks
     boost = np.array([1.0, 1 + 3.0 * 0.5, 1 + 3.0 * 0.7, 1.0, 1.0, 1.0, 1.0, 1.0])
     # best: w = 1 + recognition_attraction x R = 1.25; in minority cells 1.25 x 0.2
-    best = np.where(GROUP == 1, 1.25 * 0.2, 1.25)
+    best = np.where(GROUP == 1, 1.25 * 0.2, 1.25) * recruiting
     # h = join_rate x availability x disposition x awareness x (1 + contagion x s)
-    #     x (1 - fatigue) x (1 + crisis_motivation x salience) x boost x best
-    per_availability = (50.0 * 0.5 * 0.5 * (1 + 1.3 * share) * (1 - fatigue) * (1 + 5.6 * 0.1)
-                        * boost * best)
+    #     x (1 - fatigue) x (1 + crisis_motivation x motivation) x boost x best
+    per_availability = (50.0 * 0.5 * 0.5 * (1 + v["contagion"] * share) * (1 - fatigue)
+                        * (1 + v["crisis_motivation"] * 0.1) * boost * best)
     joins = np.array([True, False, True, True, False, True, False, False])
     u = uniforms("recruitment", N)
     chance = u * np.where(joins, 1 + 1e-6, 1 - 1e-6)
@@ -257,6 +289,16 @@ def test_the_join_hazard_is_the_product_of_its_terms():
     assert (pop.cso[joins] == 0).all() and town.flows["joins"] == joins.sum()
 
 
+def test_a_cso_whose_volunteers_meet_its_demand_recruits_nobody_when_recruiting_follows_need():
+    town = tiny_town(volunteering__join_rate=1e4, volunteering__recruit_by_need=1.0)
+    town.cso_table.load[0] = 0.0  # no demand for more hands
+    proc.recruit(town, 0)
+    assert not town.pop.volunteer.any()
+    town.p["volunteering"]["recruit_by_need"] = 0.0  # recruiting regardless of need
+    proc.recruit(town, 1)
+    assert town.pop.volunteer.sum() == N
+
+
 # 5. Service (ODD 7.5) --------------------------------------------------------------------------
 
 def test_short_capacity_is_rationed_in_proportion_to_the_need_brought_to_the_cso():
@@ -265,8 +307,10 @@ def test_short_capacity_is_rationed_in_proportion_to_the_need_brought_to_the_cso
     town.pop.trained[2], town.pop.fatigue[2] = True, 0.5
     proc.serve(town, 4)
     csos, pop = town.cso_table, town.pop
-    # capacity = 0.15 + 0.15 x (1 + 0.5) x (1 - 0.5 x 0.5) + spend_rate x budget / unit_cost
-    capacity = 0.15 + 0.15 * 1.5 * 0.75 + 0.1 * 3.0 / 60.0
+    # capacity = (0.15 + 0.15 x (1 + 0.5) x (1 - 0.5 x 0.5) + spend_rate x budget / unit_cost)
+    #   x span, span = 1 / (1 + span_cost x (1 - scalability_relief x S*) x (scale - 1))
+    span = 1 / (1 + town.p["csos"]["span_cost"] * (1 - 0.7 * 0.5) * (2 - 1))
+    capacity = (0.15 + 0.15 * 1.5 * 0.75 + 0.1 * 3.0 / 60.0) * span
     assert csos.capacity[0] == pytest.approx(capacity, rel=EXACT)
     assert csos.spend[0] == pytest.approx(0.3, rel=EXACT)
     # welfare leaves 0.5 x (1 - 0.6) = 0.2 to citizens 1, 3 and 5; the CSO is brought the
@@ -313,8 +357,8 @@ def test_fatigue_and_meaning_move_by_the_equations():
     town.cso_table.load[0] = 2.0
     town.state.network_strength = 0.5
     proc.wellbeing_and_retention(town, 0)
-    # S* = F06 + (1 - F06) s_net = 0.75; overload = fatigue_gain x load x (1 - 0.7 S*)
-    overload = 0.04 * 2.0 * (1 - 0.7 * 0.75)
+    # S* = F06 + (1 - F06) s_net = 0.75; overload = fatigue_gain x min(load, 1.5) x (1 - 0.7 S*)
+    overload = town.p["volunteering"]["fatigue_gain"] * 1.5 * (1 - 0.7 * 0.75)
     # care = 1 + meaning_recovery x F08 (+ training_recovery if trained) = 2 (2.5)
     assert pop.fatigue[0] == pytest.approx(0.4 * (1 - 0.03 * 2.0) + overload, rel=EXACT)
     assert pop.fatigue[2] == pytest.approx(0.4 * (1 - 0.03 * 2.5) + overload, rel=EXACT)
@@ -374,24 +418,29 @@ def test_the_quit_hazard_is_the_sum_of_its_burnout_and_other_terms():
     volunteer(town, *range(N))
     pop.spell_start[:] = [0, 5, 10, 15, 18, 19, 20, -100]
     pop.availability[:] = [0.2, 0.5, 0.8, 1.0, 0.3, 0.6, 0.9, 0.4]
-    pop.join_salience[:] = [0.1, 0.06, 0.0, 0.0, 0.0, 0.06, 0.0, 0.0]
+    pop.join_motivation[:] = [0.1, 0.06, 0.0, 0.0, 0.0, 0.06, 0.0, 0.0]
+    pop.recognised[:] = [0.0, 0.0, 1.0, 0.0, 0.5, 0.0, 0.0, 1.0]  # 7 is past its first year
     town.crisis = crisis_now(0.1, 0.05)
     town.cso_table.load[0] = 0.4
     t = 20
     tenure = t - pop.spell_start
     # h_other = quit_rate x (1 - meaning_retention x meaning) x (1 + availability_quit x
     #   (1 - availability)) x (1 + idle_quit x (1 - load)) x (1 + episodic_quit x
-    #   max(0, joining salience - salience)) x (1 + early_quit x exp(-tenure / early_weeks))
+    #   max(0, joining motivation - motivation)) x (1 + early_quit x exp(-tenure / early_weeks))
+    #   x (1 - effects.volunteer_recognition x recognised x [tenure < 52])
+    episodic = town.p["volunteering"]["episodic_quit"]
     h_other = (0.01 * (1 - 0.5 * 0.5) * (1 + 1.0 * (1 - pop.availability)) * (1 + 1.5 * 0.6)
-               * (1 + 75.0 * np.maximum(0.0, pop.join_salience - 0.05))
-               * (1 + 2.0 * np.exp(-tenure / 13.0)))
+               * (1 + episodic * np.maximum(0.0, pop.join_motivation - 0.05))
+               * (1 + 2.0 * np.exp(-tenure / 13.0))
+               * (1 - 0.25 * pop.recognised * (tenure < 52)))
     quits = np.array([True, False, True, False, True, True, False, False])
     u = uniforms("retention", N)
     hazard = -np.log1p(-u * np.where(quits, 1 + 1e-6, 1 - 1e-6))  # P(quit) = 1 - exp(-h)
     # h_burn = burnout_rate x f² x (1 - democracy_retention x F01), with f this week's fatigue:
     # f0 x (1 - fatigue_recovery x care 2) + fatigue_gain x load x (1 - 0.7 x S*)
     fatigue = np.sqrt((hazard - h_other) / (10.0 * (1 - 0.6 * 0.5)))
-    pop.fatigue[:] = (fatigue - 0.04 * 0.4 * (1 - 0.7 * 0.5)) / (1 - 0.03 * 2)
+    gain = town.p["volunteering"]["fatigue_gain"]
+    pop.fatigue[:] = (fatigue - gain * 0.4 * (1 - 0.7 * 0.5)) / (1 - 0.03 * 2)
     assert 0.0 < pop.fatigue.min() and pop.fatigue.max() < 1.0
     proc.wellbeing_and_retention(town, t)
     assert_array_equal(pop.volunteer, ~quits)
@@ -444,30 +493,70 @@ def test_donations_follow_recognition_and_transparency():
     assert_allclose(csos.income, [2 * 1.5 / 3.5, 2 * 2 / 3.5], rtol=EXACT)
 
 
-@pytest.mark.parametrize(("load", "grows"), [(0.8, True), (0.79, False)])
-def test_a_busy_recognised_well_managed_cso_extends_its_catchment(load, grows):
-    town = tiny_town(effects__scalability_growth=1.0, csos__recognition_rate=0.0)
+@pytest.mark.parametrize("grows", [True, False])
+def test_a_recognised_managed_cso_with_spare_capacity_extends_its_catchment(grows):
+    """P(grow) = scalability_growth x S* x R x (1 - min(load trend, 3) / 3); the growth rate
+    is set so that P(grow) lands just above (grows) or just below (stays) the `scale` draw."""
+    town = tiny_town(csos__recognition_rate=0.0, csos__legitimacy_rate=0.0)
     csos = town.cso_table
     csos.scale[0] = 1
     town.update_reach()
     csos.factors[0, F["scalability"]] = 1.0
-    csos.recognition[0], csos.load[0] = 1.0, load
+    csos.recognition[0], csos.load[0], csos.load_trend[0] = 0.8, 0.6, 0.6
     volunteer(town, 0)
+    trend = 0.6 + (0.6 - 0.6) / proc.LOAD_MEMORY
+    u = uniforms("scale", 8)[0]
+    town.p["effects"]["scalability_growth"] = u / (1.0 * 0.8 * (1 - trend / 3)) * (
+        1 + 1e-6 if grows else 1 - 1e-6)
     proc.cso_dynamics(town, 0)
-    # busy (load >= 0.8): P(grow) = scalability_growth x S* x R = 1
     assert csos.scale[0] == (2 if grows else 1)
     assert sorted(town.pairs.cell.tolist()) == ([0, 1, 2, 3] if grows else [0, 1])
 
 
-def test_an_idle_unmanaged_cso_gives_up_a_neighbourhood():
-    town = tiny_town(csos__shrink_rate=1.0)
+@pytest.mark.parametrize("shrinks", [True, False])
+def test_an_overstretched_unmanaged_cso_gives_up_a_neighbourhood(shrinks):
+    """P(shrink) = shrink_rate x (1 - S*) x min(load trend, 3) / 3, against the same draw."""
+    town = tiny_town(effects__scalability_growth=0.0)
     csos = town.cso_table
     csos.factors[0, F["scalability"]] = 0.0
-    csos.load[0] = 0.4  # idle: below 0.5
+    csos.load[0], csos.load_trend[0] = 2.5, 1.5  # the trend moves 1/26 of the way to 2.5
     volunteer(town, 0)
-    assert uniforms("scale", 8)[0] > 0.0  # shrinks if u > 1 - shrink_rate x (1 - S*) = 0
+    trend = 1.5 + (2.5 - 1.5) / proc.LOAD_MEMORY
+    u = uniforms("scale", 8)[0]
+    town.p["csos"]["shrink_rate"] = (1 - u) / (trend / 3) * (1 + 1e-6 if shrinks else 1 - 1e-6)
     proc.cso_dynamics(town, 0)
-    assert csos.scale[0] == 1 and sorted(town.pairs.cell.tolist()) == [0, 1]
+    assert csos.load_trend[0] == pytest.approx(trend, rel=EXACT)
+    assert csos.scale[0] == (1 if shrinks else 2)
+
+
+def test_closure_hazard_is_rate_times_smallness_plus_poverty_times_lack_of_recognition():
+    town = tiny_town(budget=2000.0)
+    csos, c = town.cso_table, town.p["csos"]
+    volunteer(town, 0, 1, 2)
+    csos.recognition[0] = 0.4
+    expected = (math.exp(-3 / c["small_size"]) + math.exp(-2000.0 / c["reserve"])) * 0.6
+    assert proc.vulnerability(town)[0] == pytest.approx(expected, rel=EXACT)
+    u = uniforms("closure", 8)[0]
+    town.p["csos"]["closure_rate"] = -math.log1p(-u) / expected * (1 + 1e-6)  # just enough
+    proc.cso_dynamics(town, 0)
+    assert not csos.active[0] and csos.dissolved[0] == 0
+    assert not town.pop.volunteer.any() and town.flows["quits"] == 3  # spells end, 'folded'
+
+
+def test_associations_are_founded_only_where_most_of_the_need_welfare_leaves_is_unmet():
+    town = tiny_town(csos__founding_rate=1e9)  # any gap above one half founds one
+    proc.serve(town, 0)  # the CSO serves both neighbourhoods: little is left unmet
+    new_week(town)
+    before = len(town.cso_table)
+    town.pop.served[:] = 0.0  # as if no CSO had served anyone: every gap is 1
+    proc.found_associations(town, 0)
+    added = np.arange(before, len(town.cso_table))
+    assert added.size >= 2 and set(town.cso_table.home[added]) == {0, 1}
+    assert town.cso_table.formal[added].all() and (town.cso_table.scale[added] == 1).all()
+    town2 = tiny_town(csos__founding_rate=1e9, budget=1e6)  # ample capacity: gaps near 0
+    proc.serve(town2, 0)
+    proc.found_associations(town2, 0)
+    assert len(town2.cso_table) == 1
 
 
 def test_a_cso_with_no_volunteers_and_too_little_money_dissolves():

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from solidarity_sim.model.parameters import CRISIS_SCHEMA, FACTORS, SCHEMA, defaults, iter_params
+from solidarity_sim.model.parameters import (
+    CRISIS_KIND_DEFAULTS,
+    CRISIS_SCHEMA,
+    FACTORS,
+    SCHEMA,
+    defaults,
+    iter_params,
+)
 from solidarity_sim.model.scenario import (
     Scenario,
     ScenarioError,
@@ -76,8 +83,20 @@ def test_crisis_entries_are_completed_with_crisis_defaults(tmp_path, elsewhere):
     assert set(crisis) == set(CRISIS_SCHEMA)
     assert crisis["kind"] == "migration"
     assert crisis["onset"] == 10
-    for key in set(CRISIS_SCHEMA) - {"kind", "onset"}:
+    kind_defaults = CRISIS_KIND_DEFAULTS["migration"]
+    assert crisis["shared_risk"] == kind_defaults["shared_risk"] == 0.5  # the kind's default
+    for key in set(CRISIS_SCHEMA) - {"kind", "onset"} - set(kind_defaults):
         assert crisis[key] == CRISIS_SCHEMA[key].default, key
+
+
+@pytest.mark.parametrize(("kind", "shared_risk"), [("economic", 0.2), ("migration", 0.5),
+                                                   ("pandemic", 1.0)])
+def test_a_crisis_kind_sets_its_own_defaults_and_a_file_overrides_them(tmp_path, kind,
+                                                                      shared_risk):
+    path = write(tmp_path, "k.toml", f'name = "k"\n[[crises]]\nkind = "{kind}"\n'
+                                     f'[[crises]]\nkind = "{kind}"\nshared_risk = 0.7\n')
+    crises = load_scenario(path).params["crises"]
+    assert [c["shared_risk"] for c in crises] == [shared_risk, 0.7]
 
 
 # -- bundled scenarios ----------------------------------------------------------------------------

@@ -45,7 +45,7 @@ from ..results.outcomes import Outcome
 from ..results.run_result import RunResult
 from .statistics import t_interval
 
-GROUPS = ("calibration", "factors", "limits")
+GROUPS = ("calibration", "dynamics", "factors", "limits")
 LOW, HIGH = 0.2, 0.8
 """Factor levels of the paired factor runs."""
 FACTOR_WEEKS = 4 * WEEKS_PER_YEAR
@@ -231,6 +231,8 @@ class Check:
         unit: Unit of the value.
         source: Where the target comes from.
         target: The band in words, if not :meth:`Band.describe`'s.
+        relative: With two arms, the value is the second arm's relative to the first
+            (``second / first - 1``) instead of their difference.
     """
 
     group: str
@@ -242,6 +244,7 @@ class Check:
     unit: str = ""
     source: str = ""
     target: str = ""
+    relative: bool = False
 
     def describe_target(self) -> str:
         """The target band in words."""
@@ -261,14 +264,17 @@ PEAK_TARGET = Band(0, 16)
 REMAINING_TARGET = Band(0.0, 0.5)
 SURVIVAL_TARGET = Band(0.30, 0.50)
 PANDEMIC_RUNS = 3
-"""Pandemic runs per replication: a run founds about five groups, so survival needs many."""
+"""Pandemic runs per replication: survival needs many new groups."""
+PANDEMIC_CITIZENS = 20_000
+"""Size of the pandemic arm's town: a run of it founds a few new groups (about one per 10,000
+citizens), so that the survival of groups is measured on a few hundred of them in all."""
 
 
 def calibration_checks(citizens: int | None = None) -> list[Check]:
     """The calibration targets P1-P3 (docs/sources.md#reference-facts), on the bundled defaults."""
     baseline = Arm("baseline", "baseline", _with_citizens({}, citizens), keep=True)
-    pandemic = Arm("pandemic", "pandemic", _with_citizens({}, citizens), keep=True,
-                   runs=PANDEMIC_RUNS)
+    pandemic = Arm("pandemic", "pandemic", _with_citizens(
+        {"population.citizens": PANDEMIC_CITIZENS}, citizens), keep=True, runs=PANDEMIC_RUNS)
     return [
         Check("calibration", "baseline: share of citizens volunteering formally, years 2–10",
               mean("volunteer_share"), (baseline,), SHARE_TARGET, ".1%", "share",
@@ -287,6 +293,125 @@ def calibration_checks(citizens: int | None = None) -> list[Check]:
               GroupSurvival(), (pandemic,), SURVIVAL_TARGET, ".1%", "share",
               "UK mutual-aid groups: about 41 % still active after 25 months [UK-MUTUAL-AID]"),
     ]
+
+
+SIZES = (2_000, 100_000)
+"""Town sizes compared with the default (10,000 citizens) for size invariance."""
+SIZE_WEEKS = 5 * WEEKS_PER_YEAR
+SIZE_TOLERANCE = Band(-0.03, 0.03)
+"""Largest difference in volunteer share (3 percentage points) that counts as the same."""
+LONG_RUN_WEEKS = 30 * WEEKS_PER_YEAR
+LONG_RUN_CITIZENS = 30_000
+"""Size of the 30-year town: three times the default, so that a run's share is less at the
+mercy of which of its few CSOs thrive (the drift, not that noise, is what the check is for)."""
+DRIFT_TOLERANCE = Band(-0.03, 0.03)
+RECESSION = (WEEKS_PER_YEAR, 6 * WEEKS_PER_YEAR)
+"""The recession's first five years (weeks 52-311 of ``great-recession``)."""
+RECESSION_TOLERANCE = Band(-0.15, 0.15)
+AFTERMATH_WEEKS = 7 * WEEKS_PER_YEAR
+AFTERMATH = (26 + 3 * WEEKS_PER_YEAR, 26 + 6 * WEEKS_PER_YEAR)
+"""Years 4-6 after the bundled pandemic's onset (week 26)."""
+AFTERMATH_TARGET = Band(-0.10, 0.05)
+TURNOVER_TARGET = Band(0.02, 0.07)
+GROUPS_FOUNDED_TARGET = Band(0.2, 2.0)
+
+
+def years(column: str, first: int, last: int) -> Outcome:
+    """Mean of a weekly column over years ``first`` to ``last`` of a run (year 1: weeks 0-51)."""
+    return Outcome(f"{column} years {first}-{last}", column, "mean",
+                   (first - 1) * WEEKS_PER_YEAR, last * WEEKS_PER_YEAR)
+
+
+def closures_per_cso(result) -> float:
+    """Formal CSOs that closed a year per active formal CSO, years 2 to the end of the run."""
+    ts, csos = result.timeseries, result.csos
+    late = ts["week"] >= WEEKS_PER_YEAR
+    years = late.sum() / WEEKS_PER_YEAR
+    closed = csos["formal"] & csos["dissolved"].ge(WEEKS_PER_YEAR).fillna(False).astype(bool)
+    return float(closed.sum() / years / ts.loc[late, "csos_formal"].mean())
+
+
+def groups_founded(result) -> float:
+    """Informal groups founded per 10,000 citizens in the year after the pandemic's onset."""
+    onset = crisis_onset(result)
+    csos = result.csos
+    new = (csos["origin"] == "emerged") & csos["founded"].between(onset, onset + WEEKS_PER_YEAR)
+    return float(new.sum() / result.manifest["citizens"] * 10_000)
+
+
+def dynamics_checks(citizens: int | None = None) -> list[Check]:
+    """Dynamics that hold at any size, horizon and crisis (docs/validation.md, 'Dynamics').
+
+    ``citizens`` shrinks the default-size arms (not the size arms, whose sizes are the point).
+    """
+    share = mean("volunteer_share", 2 * WEEKS_PER_YEAR)
+    default = Arm("baseline, 5 years", "baseline",
+                  _with_citizens({"weeks": SIZE_WEEKS}, citizens))
+    checks = [
+        Check("dynamics", f"size: volunteer share, years 3–5, {n:,} minus 10,000 citizens",
+              share, (default, Arm(f"baseline, 5 years, {n:,} citizens", "baseline",
+                                   {"weeks": SIZE_WEEKS, "population.citizens": n})),
+              SIZE_TOLERANCE, "+.1%", "difference in share",
+              "per-capita outcomes do not depend on the town's size (intensive parameters)")
+        for n in SIZES]
+    long_run = Arm("baseline, 30 years", "baseline", _with_citizens(
+        {"weeks": LONG_RUN_WEEKS, "population.citizens": LONG_RUN_CITIZENS}, citizens))
+    start = years("volunteer_share", 2, 3)
+    for last in (10, 20, 30):
+        change = _Change(start, years("volunteer_share", last - 1, last))
+        checks.append(Check(
+            "dynamics", f"stationary baseline: volunteer share, years {last - 1}–{last} minus "
+            f"years 2–3 ({LONG_RUN_CITIZENS:,} citizens)", change, (long_run,),
+            DRIFT_TOLERANCE, "+.1%", "difference in share",
+            "no crisis, no change of policy: a stationary town (balancing loops, ODD 7.7)"))
+    checks.append(Check("dynamics", "stationary baseline: volunteer share in years 29–30",
+                        years("volunteer_share", 29, 30), (long_run,), SHARE_TARGET, ".1%",
+                        "share", "17–19 % EU-28 [EU-SILC-2015]; 25–26 % US [CNCS-2007]"))
+    checks.append(Check("dynamics", "baseline: formal CSOs closing a year, per formal CSO",
+                        closures_per_cso, (long_run,), TURNOVER_TARGET, ".1%", "share a year",
+                        "under 4 % of charities close a year [GUIDESTAR]; 64 % of a cohort "
+                        "survive ten years [NCCS-2015]"))
+    base, recession = (Arm(f"{name}, 6 years", name, _with_citizens(
+        {"weeks": RECESSION[1]}, citizens)) for name in ("baseline", "great-recession"))
+    formal = Outcome("formal", "formal_volunteer_share", "mean", *RECESSION)
+    informal = Outcome("informal", "informal_volunteer_share", "mean", *RECESSION)
+    checks += [
+        Check("dynamics", "recession: formal volunteering, years 2–6, relative to the paired "
+              "baseline", formal, (base, recession), RECESSION_TOLERANCE, "+.1%",
+              "relative difference", "the US formal rate stayed at 26–27 % from 2008 to 2012, "
+              "then eased to 25 % [BLS]; [LIM-LAURENCE-2015]", relative=True),
+        Check("dynamics", "recession: informal mutual aid (share in informal groups), years 2–6, "
+              "minus the paired baseline", informal, (base, recession),
+              Band(0.0, math.inf, closed=False), "+.2%", "difference in share",
+              "grassroots groups rose after 2008 ([SOLIDUS] 'Introduction'; PAH, 'Annex 1')"),
+    ]
+    calm, pandemic = (Arm(f"{name}, 7 years", name, _with_citizens(
+        {"weeks": AFTERMATH_WEEKS}, citizens)) for name in ("baseline", "pandemic"))
+    checks += [
+        Check("dynamics", "pandemic aftermath: volunteering 4–6 years after onset, relative to "
+              "the paired baseline", Outcome("aftermath", "volunteer_share", "mean", *AFTERMATH),
+              (calm, pandemic), AFTERMATH_TARGET, "+.1%", "relative difference",
+              "back towards the pre-crisis path, no rebound above it; England's formal "
+              "volunteering was still below its 2019/20 level in 2021/22 [DCMS-CLS-2022]",
+              relative=True),
+        Check("dynamics", "pandemic: new informal groups per 10,000 citizens in the first year",
+              groups_founded, (pandemic,), GROUPS_FOUNDED_TARGET, ".2f", "groups per 10,000",
+              "about 4,000 UK mutual-aid groups in spring 2020, 0.6 per 10,000 [UK-MUTUAL-AID]; "
+              "58 Madrid networks, 0.2 per 10,000 [FRAVM-2020]"),
+    ]
+    return checks
+
+
+@dataclass(frozen=True)
+class _Change:
+    """A run's change in one outcome between two windows: ``later - earlier``."""
+
+    earlier: Outcome
+    later: Outcome
+
+    def __call__(self, result) -> float:
+        """Evaluate on a run result."""
+        return self.later(result) - self.earlier(result)
 
 
 PERFORMANCE_FUNDING = {"state.funding.policy": "performance", "state.funding.budget": 10.0}
@@ -356,6 +481,14 @@ def factor_checks(citizens: int | None = None) -> list[Check]:
         checks.append(Check("factors", f"{factor} → {drives}{where}", driven, arms, band,
                             driven.fmt, f"difference in {driven.unit}, level {HIGH} minus {LOW}",
                             f"[SOLIDUS] factor {FACTORS.index(factor) + 1:02d}"))
+    lever = tuple(Arm(f"volunteer recognition={money}", "baseline", _with_citizens(
+        {"weeks": FACTOR_WEEKS, "state.levers.volunteer_recognition": money}, citizens))
+        for money in (0.0, 2.0))
+    driven = DRIVEN["retention"]
+    checks.append(Check("factors", "recognition of new volunteers (lever, 2 €/citizen/year) → "
+                        "retention", driven, lever, Band(0.0, math.inf, closed=False), driven.fmt,
+                        f"difference in {driven.unit}, 2 minus 0 €/citizen/year",
+                        "[SOLIDUS] factor 04 (felt recognition as an incentive to continue)"))
     return checks
 
 CHAIN_CITIZENS = 4000
@@ -370,8 +503,9 @@ LIMIT_WEEKS = 2 * WEEKS_PER_YEAR
 def fixed_hazards(join: float, quit: float) -> dict[str, Any]:
     """Overrides that reduce the model to a two-state chain with fixed weekly hazards.
 
-    Contagion, factor effects, crises, fatigue, emergence and every hazard modifier are off;
-    every citizen is fully disposed, available and aware, in one neighbourhood.
+    Contagion, factor effects, crises, fatigue, emergence, closures, recruiting by need and
+    every hazard modifier are off; every citizen is fully disposed, available and aware, in one
+    neighbourhood.
     """
     return {
         **{f"effects.{name}": 0.0 for name in SCHEMA["effects"]},
@@ -384,7 +518,8 @@ def fixed_hazards(join: float, quit: float) -> dict[str, Any]:
         "volunteering.contagion": 0.0, "volunteering.crisis_motivation": 0.0,
         "volunteering.idle_quit": 0.0, "volunteering.early_quit": 0.0,
         "volunteering.burnout_rate": 0.0, "volunteering.fatigue_gain": 0.0,
-        "volunteering.initial_share": 0.0, "emergence.enabled": False,
+        "volunteering.initial_share": 0.0, "volunteering.recruit_by_need": 0.0,
+        "csos.closure_rate": 0.0, "emergence.enabled": False,
     }
 
 
@@ -456,7 +591,8 @@ def default_checks(citizens: int | None = None) -> list[Check]:
             neighbourhoods in proportion (about 500 citizens each, as in the defaults). Faster,
             for trying things out: the calibration targets refer to the default sizes.
     """
-    return calibration_checks(citizens) + factor_checks(citizens) + limit_checks(citizens)
+    return (calibration_checks(citizens) + dynamics_checks(citizens) + factor_checks(citizens)
+            + limit_checks(citizens))
 
 
 # -- running ------------------------------------------------------------------------------------
@@ -671,7 +807,13 @@ def _assemble(checks: Sequence[Check], arms: dict[str, tuple[Arm, tuple[Statisti
         n = runs[check.arms[0].label]
         per_arm = np.array([[stat(arm, check.statistic, k) for k in range(n)]
                             for arm in check.arms])
-        value = per_arm[-1] - per_arm[0] if len(check.arms) == 2 else per_arm[0]
+        if len(check.arms) == 1:
+            value = per_arm[0]
+        elif check.relative:
+            value = np.divide(per_arm[1], per_arm[0], out=np.full(n, np.nan),
+                              where=per_arm[0] != 0) - 1.0
+        else:
+            value = per_arm[1] - per_arm[0]
         mean, low, high = t_interval(value)
         rows.append({
             "group": check.group, "check": check.name, "target": check.describe_target(),

@@ -14,7 +14,7 @@ from ..extras import require
 from . import CommandError
 from .common import add_executor_options, check_executor_options, open_executor, run_progress, seed
 
-GROUPS = ("calibration", "factors", "limits")
+GROUPS = ("calibration", "dynamics", "factors", "limits")
 """The groups of checks (``validation.GROUPS``, repeated so that ``--help`` stays fast)."""
 DEFAULT_REPLICATIONS = 20
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from .csos import F
 from .policies import Government
+from .processes import MIN_HELP
 
 
 class Role(IntEnum):
@@ -25,8 +26,8 @@ class Role(IntEnum):
 
 
 def roles(pop) -> np.ndarray:
-    """Role of each citizen: volunteer, else beneficiary if served this week, else bystander."""
-    role = np.where(pop.served > 0, Role.BENEFICIARY, Role.BYSTANDER)
+    """Role of each citizen: volunteer, else beneficiary if helped this week, else bystander."""
+    role = np.where(pop.served >= MIN_HELP, Role.BENEFICIARY, Role.BYSTANDER)
     return np.where(pop.volunteer, Role.VOLUNTEER, role)
 
 
@@ -76,7 +77,7 @@ def roles_one(pop, i: int) -> Role:
     """Role of one citizen."""
     if pop.volunteer[i]:
         return Role.VOLUNTEER
-    return Role.BENEFICIARY if pop.served[i] > 0 else Role.BYSTANDER
+    return Role.BENEFICIARY if pop.served[i] >= MIN_HELP else Role.BYSTANDER
 
 
 class CSO(mesa.Agent):

@@ -60,14 +60,20 @@ def build_town(spec: Scenario, seed: int) -> Town:
 
 
 def found_initial_csos(town: Town) -> None:
-    """Found the initial formal CSOs: ``csos.density`` per 10,000 citizens, homes at random."""
+    """Found the initial formal CSOs: ``csos.density`` per 10,000 citizens, spread over the town.
+
+    Homes are a systematic sample of the neighbourhoods (one CSO in every ``K / n``, from a
+    random start), so that the initial CSOs cover the town evenly whatever its size (assumption).
+    """
     c = town.p["csos"]
     rng = town.streams["csos"]
     n = int(round(c["density"] * town.p["population"]["citizens"] / 10_000))
     factors = draw_factors(c["factors"], c["factor_spread"], n, rng)
-    homes = rng.integers(0, town.n_neighbourhoods, size=n)
+    start = rng.random()
+    homes = np.minimum(((np.arange(n) + start) * town.n_neighbourhoods / max(n, 1)).astype(
+        np.int64), town.n_neighbourhoods - 1)
     scale = min(c["initial_scale"], town.n_neighbourhoods)
-    town.cso_table.add(factors, homes, 0, formal=True, budget=c["initial_budget"], scale=scale)
+    town.cso_table.add(factors, homes, 0, "initial", budget=c["initial_budget"], scale=scale)
     town.update_reach()
 
 

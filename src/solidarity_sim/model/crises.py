@@ -20,6 +20,10 @@ import numpy as np
 ACTIVE = 0.05
 """Intensity above which a crisis counts as under way (emergence, shading in figures)."""
 
+FADED = 0.01
+"""Share of its height below which a crisis fading out is over: its exponential tail is cut
+there, so that it leaves no trace of need or strain years later (assumption)."""
+
 ATTENTION_FLOOR = 0.25
 """Share of a crisis's salience that outlasts the fading of media attention (assumption)."""
 
@@ -41,10 +45,14 @@ def attention_profile(crisis: dict, weeks: int) -> np.ndarray:
 
 
 def intensity_profile(crisis: dict, weeks: int) -> np.ndarray:
-    """Intensity of one crisis in each week: ``severity`` while on, then an exponential fade."""
+    """Intensity of one crisis in each week: ``severity`` while on, then an exponential fade.
+
+    The fade is cut to 0 once below :data:`FADED` of the crisis's height.
+    """
     t = np.arange(weeks, dtype=np.float64)
     end = crisis["onset"] + crisis["duration"]
     after = np.exp(-(t - end) / crisis["recovery"]) if crisis["recovery"] > 0 else 0.0
+    after = np.where(after < FADED, 0.0, after)
     level = np.where(t < crisis["onset"], 0.0, np.where(t < end, 1.0, after))
     return crisis["severity"] * level
 
@@ -58,12 +66,15 @@ class CrisisWeek:
         salience: Public salience: intensity times media attention (largest over crises).
         economic: Intensity of economic crises (cuts donations), in [0, 1].
         confinement: A pandemic confinement is in force.
+        motivation: Salience times shared risk (largest over crises): what moves bystanders to
+            volunteer ([SOLIDUS] factor 07, 'sameness ... in experienced risk').
     """
 
     intensity: float
     salience: float
     economic: float
     confinement: bool
+    motivation: float = 0.0
 
     @property
     def active(self) -> bool:
@@ -88,6 +99,7 @@ class CrisisSchedule:
         self.crises: list[dict] = []
         self.profiles = np.zeros((0, weeks))
         self.salience = np.zeros((0, weeks))
+        self.motivation = np.zeros((0, weeks))
         self.hit: list[np.ndarray] = []
         for crisis in crises:
             self.add(crisis, base_need)
@@ -102,8 +114,9 @@ class CrisisSchedule:
         self.crises.append(crisis)
         profile = intensity_profile(crisis, self.weeks)
         self.profiles = np.vstack((self.profiles, profile))
-        self.salience = np.vstack((self.salience,
-                                   profile * attention_profile(crisis, self.weeks)))
+        salience = profile * attention_profile(crisis, self.weeks)
+        self.salience = np.vstack((self.salience, salience))
+        self.motivation = np.vstack((self.motivation, crisis["shared_risk"] * salience))
         weight = 1.0 + (VULNERABLE_WEIGHT - 1.0) * (base_need > 0)
         u = self.rng.random(base_need.size)
         p_hit = np.clip(crisis["reach"] * weight / weight.mean(), 0.0, 1.0)
@@ -124,7 +137,7 @@ class CrisisSchedule:
         confined = any(c["kind"] == "pandemic" and c["onset"] <= t < c["onset"] + c["confinement"]
                        for c in self.crises)
         return CrisisWeek(float(now.max()), float(self.salience[:, t].max()), float(economic),
-                          confined)
+                          confined, float(self.motivation[:, t].max()))
 
     def need(self, t: int, base_need: np.ndarray) -> np.ndarray:
         """Need in week ``t``: base need plus the intensity of each crisis that hit the citizen."""
@@ -135,10 +148,17 @@ class CrisisSchedule:
         return np.minimum(need, 1.0, out=need)
 
     def availability(self, t: int, base: np.ndarray) -> np.ndarray:
-        """Availability in week ``t``: confinement frees time for those a pandemic did not hit."""
+        """Availability in week ``t``.
+
+        A crisis takes time from those it hits (``strain`` at full intensity: job loss and
+        search, second jobs, care, illness); a pandemic's confinement frees time for those it
+        did not hit.
+        """
         avail = base.copy()
-        for crisis, hit in zip(self.crises, self.hit, strict=True):
+        for crisis, hit, level in zip(self.crises, self.hit, self.profiles[:, t], strict=True):
+            if level > 0 and crisis["strain"] > 0:
+                avail[hit] -= crisis["strain"] * level / max(crisis["severity"], 1e-12)
             if crisis["kind"] == "pandemic" and crisis["onset"] <= t < (
                     crisis["onset"] + crisis["confinement"]):
                 avail[~hit] += crisis["availability_boost"]
-        return np.minimum(avail, 1.0, out=avail)
+        return np.clip(avail, 0.0, 1.0, out=avail)

@@ -12,6 +12,10 @@ from .parameters import FACTORS
 from .population import NEVER, clipped_normal
 
 F = {name: i for i, name in enumerate(FACTORS)}
+
+ORIGINS = ("initial", "emerged", "founded")
+"""How a CSO came to be: one of the town's first (formal), an informal group that emerged in a
+crisis, or an association founded during the run where need was left unmet."""
 """Column of each factor in :attr:`CSOTable.factors`."""
 
 INFORMAL_PROFILE = {
@@ -28,10 +32,11 @@ registration ([SOLIDUS] factor 02: accountability is a legal requirement)."""
 _FIELDS = {
     "factors": np.float64, "recognition": np.float64, "legitimacy": np.float64,
     "budget": np.float64, "scale": np.int64, "home": np.int64, "formal": bool, "active": bool,
-    "emerged": bool,
+    "origin": np.int8,
     "founded": np.int64, "dissolved": np.int64, "formalised": np.int64, "members": np.int64,
     "volunteers": np.int64,
     "capacity": np.float64, "demand": np.float64, "served": np.float64, "load": np.float64,
+    "load_trend": np.float64,
     "spend": np.float64, "grant": np.float64, "grant_until": np.int64, "income": np.float64,
     "served_total": np.float64, "income_total": np.float64, "peak_volunteers": np.int64,
 }
@@ -48,12 +53,13 @@ class CSOTable:
         scale: Catchment size, in neighbourhoods.
         home: Home neighbourhood.
         formal: A formal association (has access to public funding).
-        emerged: Founded as an informal group during the run.
+        origin: How the CSO came to be, an index of :data:`ORIGINS`.
         active: Not dissolved.
         founded, dissolved, formalised: Week stamps (``NEVER`` if not).
         members: Current number of volunteers, kept up to date as spells start and end.
         volunteers: Number of volunteers at this week's CSO update (``members`` then).
         capacity, demand, served, load: This week's service figures (need units, load ratio).
+        load_trend: The load averaged over about half a year (what the catchment follows).
         spend: Money spent this week on staff and goods, in €.
         grant, grant_until: Weekly project grant and the week it ends.
         income: Money received this week, in €.
@@ -68,9 +74,19 @@ class CSOTable:
     def __len__(self) -> int:
         return self.recognition.size
 
-    def add(self, factors: np.ndarray, home: np.ndarray, week: int, formal: bool,
+    def add(self, factors: np.ndarray, home: np.ndarray, week: int, origin: str,
             budget: float, scale: int = 1) -> np.ndarray:
-        """Append CSOs with the given factor rows and homes; return their row indices."""
+        """Append CSOs with the given factor rows and homes; return their row indices.
+
+        Args:
+            factors: Practice levels, one row per CSO.
+            home: Home neighbourhood of each.
+            week: The week they are founded.
+            origin: One of :data:`ORIGINS`; only an ``emerged`` group is informal.
+            budget: The money each starts with, in €.
+            scale: The catchment each starts with, in neighbourhoods.
+        """
+        formal = origin != "emerged"
         n = home.size
         start = len(self)
         legit = 0.5 * factors[:, F["legitimacy"]]
@@ -78,10 +94,10 @@ class CSOTable:
             "factors": factors, "recognition": legit.copy(), "legitimacy": legit,
             "budget": np.full(n, budget), "scale": np.full(n, scale), "home": home,
             "formal": np.full(n, formal), "active": np.ones(n, bool),
-            "emerged": np.full(n, not formal),
+            "origin": np.full(n, ORIGINS.index(origin)), "load": np.ones(n),
             "founded": np.full(n, week), "dissolved": np.full(n, NEVER),
             "formalised": np.full(n, week if formal else NEVER),
-            "grant_until": np.full(n, NEVER),
+            "grant_until": np.full(n, NEVER), "load_trend": np.ones(n),
         }
         for name, dtype in _FIELDS.items():
             column = getattr(self, name)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .checks import ScenarioError, check_value, unknown_key
-from .parameters import CRISIS_SCHEMA, FACTORS, iter_params
+from .parameters import CRISIS_SCHEMA, FACTORS, crisis_defaults, iter_params
 
 KINDS = ("crisis", "set", "practice")
 """What an event can do."""
@@ -108,7 +108,7 @@ def _crisis(detail: dict[str, Any], week: int, where: str, key: str) -> dict[str
     if "onset" in detail and detail["onset"] != week:
         raise ScenarioError(f"{where}: key '{key}.onset': value {detail['onset']!r} is not "
                             f"allowed; an event's crisis starts in the event's week ({week})")
-    full = {name: param.default for name, param in CRISIS_SCHEMA.items()}
+    full = crisis_defaults(detail.get("kind", CRISIS_SCHEMA["kind"].default))
     for name in detail:
         if name not in CRISIS_SCHEMA:
             raise unknown_key(where, f"{key}.{name}", name, list(CRISIS_SCHEMA))

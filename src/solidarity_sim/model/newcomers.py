@@ -50,8 +50,8 @@ def add_newcomers(town: Town, crisis: dict) -> int:
         "spell_start": np.full(count, NEVER), "fatigue": np.zeros(count),
         "meaning": np.zeros(count), "trained": np.zeros(count, bool),
         "served": np.zeros(count), "last_served": np.full(count, NEVER),
-        "provider_democracy": np.zeros(count), "join_salience": np.zeros(count),
-        "cell": nbhd * 2 + group,
+        "provider_democracy": np.zeros(count), "join_motivation": np.zeros(count),
+        "recognised": np.zeros(count), "cell": nbhd * 2 + group,
     }
     first = pop.size
     for name, rows in new.items():

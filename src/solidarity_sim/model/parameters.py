@@ -96,7 +96,8 @@ def count(default: int, doc: str, low: int = 0, high: int | None = None, unit: s
 def _factor_means() -> dict[str, Param]:
     return {
         f: share(0.5, f"Mean practice level of factor '{f}' across the initial CSOs.",
-                 basis=f"{SOLIDUS}, factor {i:02d}", unit="level")
+                 basis=f"assumption (level); the factor: {SOLIDUS}, factor {i:02d}",
+                 unit="level")
         for i, f in enumerate(FACTORS, start=1)
     }
 
@@ -112,11 +113,11 @@ SCHEMA: dict[str, Any] = {
         "minority_share": share(0.12, "Share of citizens in the minority identity group.",
                                 basis="empirical: foreign-born share of EU residents, about 12 %"
                                       " [EUROSTAT-MIGR] (migr_pop3ctb, 2020)"),
-        "neighbourhood_size": count(500, "Citizens per neighbourhood: the number of "
+        "neighbourhood_size": count(250, "Citizens per neighbourhood: the number of "
                                          "neighbourhoods is round(citizens / neighbourhood_size)"
                                          ", at least 1, unless 'neighbourhoods' is set.",
                                     low=1, high=10_000_000, unit="citizens",
-                                    basis="assumption (a neighbourhood of a few hundred "
+                                    basis="assumption (a neighbourhood of about a hundred "
                                           "households, the scale of a local mutual-aid group: "
                                           "[VALLECAS] 'groups were formed in each part of the "
                                           "district')"),
@@ -155,38 +156,51 @@ SCHEMA: dict[str, Any] = {
         "decay": share(0.05, "Weekly decay of awareness.", unit="per week"),
         "media": rate(0.03, "Background media input to awareness.", unit="per week"),
         "neighbours": rate(0.03, "Input from the share of volunteering neighbours.",
-                           basis=f"{SOLIDUS}, factor 07 (empathy, personal stories)"),
+                           basis="assumption (strength); direction: "
+                                 f"{SOLIDUS}, factor 07 (empathy, personal stories)"),
         "outreach": rate(0.02, "Input from CSO outreach (awareness practice x recognition) in "
                                "the neighbourhood, saturating in the number of CSOs.",
-                         basis=f"{SOLIDUS}, factor 07"),
+                         basis=f"assumption (strength); direction: {SOLIDUS}, factor 07"),
         "crisis": rate(0.15, "Input from crisis intensity (sameness of risk, media).",
-                       basis=f"{SOLIDUS}, factor 07 ('sameness ... in experienced risk'); "
+                       basis="assumption (strength); direction: "
+                             f"{SOLIDUS}, factor 07 ('sameness ... in experienced risk'); "
                              f"{VALLECAS} (media spread the news)"),
     },
     "volunteering": {
         "initial_share": share(0.2, "Share of citizens volunteering at the start.",
                                basis="empirical: 17-19 % formal volunteering EU-28 "
                                      "[EU-SILC-2015], 25-26 % US [CNCS-2007]"),
-        "join_rate": rate(0.02, "Base weekly join hazard of a fully available, disposed and "
+        "join_rate": rate(0.012, "Base weekly join hazard of a fully available, disposed and "
                                "aware bystander.", basis=CALIBRATED),
         "contagion": rate(1.3, "Join-hazard gain per unit share of volunteering neighbours.",
                           unit="multiplier", basis="assumption (social contagion of "
                                                     f"volunteering); {CALIBRATED}, weakly "
                                                     "identified"),
-        "crisis_motivation": rate(5.6, "Join-hazard gain per unit of crisis salience.",
-                                  unit="multiplier", basis=f"{SOLIDUS}, factor 07 ('sameness "
+        "crisis_motivation": rate(5.6, "Join-hazard gain per unit of crisis motivation (salience "
+                                       "x shared risk).",
+                                  unit="multiplier", basis="assumption (strength); direction: "
+                                                           f"{SOLIDUS}, factor 07 ('sameness "
                                                            "... in experienced risk, motivation "
                                                            "generally increases'); "
                                                            f"{CALIBRATED}, weakly identified"),
-        "episodic_quit": rate(75.0, "Quit-hazard gain per unit of crisis salience lost since "
+        "episodic_quit": rate(75.0, "Quit-hazard gain per unit of crisis motivation lost since "
                                     "the volunteer joined.", unit="multiplier",
                               basis="assumption (spontaneous volunteers drawn in by a crisis "
                                     "leave as it fades); calibrated to UK mutual-aid activity "
                                     "falling about 75 % within three months ([UK-MUTUAL-AID]; "
                                     f"{CALIBRATED})"),
-        "quit_rate": rate(0.0032, "Base weekly quit hazard (reasons other than burnout).",
+        "quit_rate": rate(0.004, "Base weekly quit hazard (reasons other than burnout).",
                           basis="annual retention of about two thirds [CNCS-2007]; "
                                 f"{CALIBRATED}"),
+        "recruit_by_need": share(1.0, "How far a CSO's recruiting follows its need for "
+                                      "volunteers: it recruits 1 - r + r x min(1, load) as "
+                                      "actively as a CSO with work for more hands.",
+                                 unit="strength",
+                                 basis="assumption; direction: organisations' capacity to "
+                                       "engage volunteers limits volunteering "
+                                       "[VOLUNTEERMATCH-2015]; "
+                                       f"{SOLIDUS}, factor 06 ('constant recruitment and "
+                                       "replacement of their members')"),
         "availability_quit": rate(1.0, "Quit-hazard gain per unit of missing availability.",
                                   unit="multiplier"),
         "idle_quit": rate(1.5, "Quit-hazard gain when the CSO has no demand for its capacity "
@@ -199,66 +213,91 @@ SCHEMA: dict[str, Any] = {
         "early_weeks": rate(13.0, "Time scale over which the early extra hazard fades.",
                             unit="weeks"),
         "burnout_rate": rate(0.1, "Weekly burnout quit hazard at full fatigue (scales with "
-                                  "fatigue squared).", basis=f"{SOLIDUS}, factor 08 (Debt Aid "
+                                  "fatigue squared).", basis="assumption (strength); direction: "
+                                                             f"{SOLIDUS}, factor 08 (Debt Aid "
                                                               "Companion: prevent burn out)"),
-        "fatigue_gain": rate(0.04, "Weekly fatigue gain at a workload of one (demand equal to "
-                                   "capacity).", basis=f"{SOLIDUS}, factor 08"),
+        "fatigue_gain": rate(0.02, "Weekly fatigue gain at a workload of one (demand equal to "
+                                   "capacity).", basis="assumption (strength); direction: "
+                                                       f"{SOLIDUS}, factor 08"),
         "fatigue_recovery": share(0.03, "Weekly recovery of fatigue, before meaning and "
                                         "training.", unit="per week"),
         "productivity": rate(0.15, "Need units served per volunteer-week.",
                              unit="need units/week"),
         "training_bonus": rate(0.5, "Productivity gain of a trained volunteer.",
-                               unit="multiplier", basis=f"{SSOLEIL}, 8.3.4; {SOLIDUS}, "
+                               unit="multiplier", basis="assumption (strength); direction: "
+                                                        f"{SSOLEIL}, 8.3.4; {SOLIDUS}, "
                                                         "factor 08 (DAC training)"),
         "training_recovery": rate(0.5, "Fatigue-recovery gain of a trained volunteer.",
-                                  unit="multiplier", basis=f"{SOLIDUS}, factor 08"),
+                                  unit="multiplier", basis="assumption (strength); direction: "
+                                                           f"{SOLIDUS}, factor 08"),
         "training_rate": share(0.01, "Weekly chance a volunteer is trained, per unit of the "
                                      "CSO's meaning practice.", unit="per week",
-                               basis=f"{SOLIDUS}, factor 08 (regular training)"),
+                               basis="assumption (strength); direction: "
+                                     f"{SOLIDUS}, factor 08 (regular training)"),
         "meaning_adapt": share(0.05, "Weekly pull of a volunteer's sense of meaning towards "
                                      "the CSO's meaning practice.", unit="per week"),
     },
     "effects": {
         "democracy_retention": share(0.6, "Largest cut of the burnout hazard by internal "
                                           "democracy (voice).", unit="strength",
-                                     basis=f"{SOLIDUS}, factor 01"),
+                                     basis="assumption (strength); direction: "
+                                           f"{SOLIDUS}, factor 01"),
         "democracy_recruitment": rate(3.0, "Join-hazard gain of recent beneficiaries, times "
                                            "their providers' democracy.", unit="multiplier",
-                                      basis=f"{SOLIDUS}, factors 01 and 03 (Trussell Trust, "
+                                      basis="assumption (strength); direction: "
+                                            f"{SOLIDUS}, factors 01 and 03 (Trussell Trust, "
                                             "RIO: users become volunteers)"),
         "transparency_visibility": share(0.7, "Share of impact that stays invisible without "
                                               "transparency.", unit="strength",
-                                         basis=f"{SOLIDUS}, factors 02 and 05"),
+                                         basis="assumption (strength); direction: "
+                                               f"{SOLIDUS}, factors 02 and 05"),
         "transparency_trust": rate(1.0, "Donation-weight gain of full transparency.",
-                                   unit="multiplier", basis=f"{SOLIDUS}, factor 02 (trust "
+                                   unit="multiplier", basis="assumption (strength); direction: "
+                                                            f"{SOLIDUS}, factor 02 (trust "
                                                             "criterion for citizens)"),
         "pluralism_reach": share(0.8, "Largest cut of minority recruitment and service by a "
                                       "non-pluralist (exclusive) CSO.", unit="strength",
-                                 basis=f"{SOLIDUS}, factor 03 and 'Inclusive solidarity'"),
+                                 basis="assumption (strength); direction: "
+                                       f"{SOLIDUS}, factor 03 and 'Inclusive solidarity'"),
         "recognition_attraction": rate(1.0, "Attractiveness gain of full recognition, for "
                                             "recruits and demand.", unit="multiplier",
-                                       basis=f"{SOLIDUS}, factors 04 and 06 (recognition -> "
+                                       basis="assumption (strength); direction: "
+                                             f"{SOLIDUS}, factors 04 and 06 (recognition -> "
                                              "demand -> scale)"),
         "recognition_practice": share(0.6, "Share of recognition that depends on the CSO's "
                                            "public-profile practice.", unit="strength",
-                                      basis=f"{SOLIDUS}, factor 04"),
+                                      basis="assumption (strength); direction: "
+                                            f"{SOLIDUS}, factor 04"),
         "legitimacy_demonstration": share(0.6, "Share of impact that stays undemonstrated "
                                                "without impact data collection.",
-                                          unit="strength", basis=f"{SOLIDUS}, factor 05"),
+                                          unit="strength",
+                                          basis=f"assumption (strength); direction: {SOLIDUS}, "
+                                                "factor 05"),
         "scalability_relief": share(0.7, "Largest cut of overload fatigue by good "
                                          "management of scale.", unit="strength",
-                                    basis=f"{SOLIDUS}, factor 06"),
-        "scalability_growth": share(0.05, "Weekly chance of adding a neighbourhood when busy "
-                                          "(load 0.8 or more), at full scalability and "
-                                          "recognition.",
-                                    unit="per week", basis=f"{SOLIDUS}, factor 06"),
+                                    basis="assumption (strength); direction: "
+                                          f"{SOLIDUS}, factor 06"),
+        "scalability_growth": share(0.15, "Weekly chance of adding a neighbourhood to the "
+                                          "catchment, at full scalability and recognition and no "
+                                          "load (times 1 - min(load trend, 3) / 3).",
+                                    unit="per week", basis=f"assumption (strength); direction: "
+                                                           f"{SOLIDUS}, factor 06 (recognition "
+                                                           "-> demand -> extension)"),
         "awareness_outreach": rate(1.0, "Outreach strength per unit of awareness practice.",
-                                   unit="multiplier", basis=f"{SOLIDUS}, factor 07"),
+                                   unit="multiplier", basis="assumption (strength); direction: "
+                                                            f"{SOLIDUS}, factor 07"),
         "meaning_retention": share(0.5, "Largest cut of the other-reasons quit hazard by a "
                                         "full sense of meaning.", unit="strength",
-                                   basis=f"{SOLIDUS}, factor 08"),
+                                   basis=f"assumption (strength); direction: {SOLIDUS}, factor 08"),
+        "volunteer_recognition": share(0.25, "Cut of a recognised new volunteer's "
+                                             "other-reasons quit hazard in the first year.",
+                                       unit="strength",
+                                       basis=f"assumption (strength); direction: {SOLIDUS}, "
+                                             "factor 04 (felt recognition as an incentive to "
+                                             "continue)"),
         "meaning_recovery": rate(2.0, "Fatigue-recovery gain of full meaning practice.",
-                                 unit="multiplier", basis=f"{SOLIDUS}, factor 08 (wellbeing "
+                                 unit="multiplier", basis="assumption (strength); direction: "
+                                                          f"{SOLIDUS}, factor 08 (wellbeing "
                                                           "care)"),
     },
     "csos": {
@@ -267,7 +306,7 @@ SCHEMA: dict[str, Any] = {
         "factors": _factor_means(),
         "factor_spread": rate(0.15, "Standard deviation of factor levels across CSOs.",
                               unit="level", high=0.5),
-        "initial_scale": count(3, "Initial catchment of a formal CSO.", low=1,
+        "initial_scale": count(8, "Initial catchment of a formal CSO.", low=1,
                                unit="neighbourhoods"),
         "initial_budget": rate(5000.0, "Initial budget of a formal CSO.", unit="€"),
         "spend_rate": share(0.1, "Share of its budget a CSO spends each week on staff and "
@@ -279,11 +318,40 @@ SCHEMA: dict[str, Any] = {
                                                         "and sustainably over time')"),
         "recognition_rate": share(0.03, "Weekly adjustment of recognition to its drivers.",
                                   unit="per week", basis=f"{SOLIDUS}, factor 04"),
-        "shrink_rate": share(0.02, "Weekly chance of giving up a neighbourhood when idle (load "
-                                   "under 0.5), at zero scalability.",
-                             unit="per week"),
+        "shrink_rate": share(0.09, "Weekly chance of giving up the farthest neighbourhood, at "
+                                   "zero scalability and a load trend of 3 or more (times "
+                                   "min(load trend, 3) / 3).",
+                             unit="per week", basis=f"assumption (strength); direction: "
+                                                    f"{SOLIDUS}, factor 06 ('limiting their "
+                                                    "solidarity action to a particular "
+                                                    "territory')"),
+        "span_cost": rate(0.1, "Share of capacity an unmanaged CSO spends coordinating each "
+                               "neighbourhood beyond its first (times 1 - scalability).",
+                          unit="share per neighbourhood", high=10,
+                          basis="assumption; direction: design reading of factor 06 ('growth "
+                                "without [management] overstretches volunteers')"),
         "dissolve_budget": rate(100.0, "A CSO with no volunteers and less money than this "
                                        "dissolves.", unit="€"),
+        "closure_rate": rate(0.0018, "Weekly closure hazard of a formal CSO per unit of "
+                                     "vulnerability: (smallness + poverty) x lack of "
+                                     "recognition, each from 0 to 1.",
+                             basis="level: about 4 % of charities close each year [GUIDESTAR] "
+                                   "and 64 % of a cohort survive ten years [NCCS-2015] "
+                                   "(assumption for this town); the terms' directions: "
+                                   "[SINGH-1986] (legitimacy), [TUCKMAN-CHANG-1991] "
+                                   "(financial vulnerability)"),
+        "small_size": rate(30.0, "Volunteers at which a CSO's smallness term is 1/e.",
+                           unit="volunteers"),
+        "reserve": rate(2000.0, "Money at which a CSO's poverty term is 1/e.", unit="€"),
+        "founding_rate": rate(4.0, "New formal CSOs founded a year per 10,000 residents of a "
+                                   "neighbourhood that CSOs leave uncovered, times 2 x gap - 1 "
+                                   "(gap: the share of the need welfare leaves that no CSO "
+                                   "meets; nothing below one half).",
+                              unit="per 10,000 citizens per year",
+                              basis="[NCCS-2015], [GUIDESTAR]: about as many charities are "
+                                    "founded as close each year (level: assumption); where: "
+                                    f"{SOLIDUS} 'The findings' ('actions frequently arose as "
+                                    "gaps in welfare state provision occurred')"),
     },
     "donations": {
         "per_capita": rate(6.0, "Private donations to solidarity CSOs.",
@@ -330,10 +398,23 @@ SCHEMA: dict[str, Any] = {
             "training": rate(0.0, "Training programme for volunteers.", unit="€/citizen/year",
                              basis=f"{SSOLEIL}, 8.3.4"),
             "training_cost": rate(300.0, "Cost of training one volunteer.", unit="€"),
-            "recognition_awards": rate(0.0, "Prize money of yearly recognition awards.",
+            "recognition_awards": rate(0.0, "Prize money of yearly recognition awards to "
+                                            "CSOs: one award per 'award_prize' €, to the most "
+                                            "legitimate.",
                                        unit="€/citizen/year", basis=f"{SOLIDUS}, factor 04 "
                                                                     "(awards)"),
+            "award_prize": rate(2000.0, "Prize money of one recognition award.", unit="€"),
             "award_boost": share(0.2, "Recognition gained by an award winner.", unit="level"),
+            "volunteer_recognition": rate(0.0, "Symbolic recognition of volunteers in their "
+                                               "first year (thanks, a certificate, a public "
+                                               "award): one per 'volunteer_recognition_cost' "
+                                               "€, offered to new volunteers as they join.",
+                                          unit="€/citizen/year",
+                                          basis=f"{SOLIDUS}, factor 04 (recognition 'can "
+                                                "provide powerful incentives to continue their "
+                                                "work')"),
+            "volunteer_recognition_cost": rate(30.0, "Cost of recognising one new volunteer.",
+                                               unit="€"),
             "network_support": rate(0.0, "Support of an inter-cooperation network.",
                                     unit="€/citizen/year", basis=f"{SSOLEIL}, 8.3.3"),
             "network_scale": rate(2.0, "Network support at which CSOs get 63 % of the full "
@@ -351,9 +432,13 @@ SCHEMA: dict[str, Any] = {
                          basis=VALLECAS),
         "unmet_threshold": rate(0.03, "Unmet need per resident above which a neighbourhood "
                                       "can found a group.", unit="need units/citizen"),
-        "rate": share(0.3, "Weekly founding chance at full crisis intensity and awareness.",
+        "rate": share(0.008, "Weekly founding chance of a neighbourhood at full crisis "
+                             "salience and awareness.",
                       unit="per week", basis=f"{VALLECAS} ('multiple groups ... in each part "
-                                             "of the district')"),
+                                             "of the district'); level: about one new group per "
+                                             "10,000 citizens in a pandemic's first year, "
+                                             "between the UK's 0.6 [UK-MUTUAL-AID] and more "
+                                             "(assumption)"),
         "media_recognition": share(0.5, "Recognition of a new group at full crisis salience "
                                         "(media amplification).", unit="level",
                                    basis=f"{VALLECAS} ('the media subsequently spread the "
@@ -402,8 +487,34 @@ CRISIS_SCHEMA: dict[str, Param] = {
     "availability_boost": share(0.2, "Availability gained by confined, furloughed citizens "
                                      "(pandemic).", unit="level",
                                 basis=f"{VALLECAS} (neighbours volunteering while confined)"),
+    "strain": share(0.1, "Availability lost by the citizens a crisis hits, at full intensity "
+                         "(job loss and search, second jobs, care, illness).", unit="level",
+                    basis="assumption; direction: in the 2008-9 recession UK volunteering fell "
+                          "most where unemployment rose most [LIM-LAURENCE-2015]"),
+    "shared_risk": share(1.0, "How far the public feels the crisis's risk as its own: scales "
+                              "the crisis motivation to volunteer (kind defaults: economic 0.2, "
+                              "migration 0.5, pandemic 1).", unit="level",
+                         basis=f"assumption; {SOLIDUS}, factor 07 ('sameness on a human level, "
+                               "or in experienced risk'): a pandemic threatens everyone, a "
+                               "recession the fifth it hits"),
 }
 """The keys of one ``[[crises]]`` entry."""
+
+CRISIS_KIND_DEFAULTS: dict[str, dict[str, Any]] = {
+    "economic": {"shared_risk": 0.2},
+    "migration": {"shared_risk": 0.5},
+    "pandemic": {"shared_risk": 1.0},
+}
+"""Defaults that depend on a crisis's kind (they replace those of :data:`CRISIS_SCHEMA`)."""
+
+
+def crisis_defaults(kind: Any) -> dict[str, Any]:
+    """Every key of a crisis table with its default for ``kind``.
+
+    An unknown kind gets the plain defaults (the kind itself is checked with the other values).
+    """
+    full = {name: param.default for name, param in CRISIS_SCHEMA.items()}
+    return {**full, **CRISIS_KIND_DEFAULTS.get(kind, {})} if isinstance(kind, str) else full
 
 
 def iter_params(tree: dict[str, Any] | None = None, prefix: str = ""):

@@ -16,9 +16,12 @@ can go to any active CSO):
 * ``procurement``: pays ``price`` per need unit served last week, to CSOs meeting the social clause,
   pro rata when the budget runs short ([SSOLEIL] 8.4.4: market reserve, social clauses).
 
-Levers (``state.levers``, each in €/citizen/year): crisis emergency funds, awareness campaign,
-training programme, recognition awards and inter-cooperation network support; ``state.austerity``
-cuts the budget, the levers and welfare coverage from its start week.
+Levers (``state.levers``, each in €/citizen/year, each buying something stated): crisis
+emergency funds (money to formal CSOs), awareness campaign (awareness input), training programme
+(volunteers trained at ``training_cost``), recognition awards (one award per ``award_prize`` to the
+most legitimate CSOs), recognition of new volunteers (one per ``volunteer_recognition_cost``) and
+inter-cooperation network support (management of scale); ``state.austerity`` cuts the budget,
+the levers and welfare coverage from its start week.
 """
 
 from __future__ import annotations
@@ -34,10 +37,8 @@ from .csos import CSOTable
 GRANT_APPLICATION_WEEKS = 4
 """Weeks before a grant round in which applicants write proposals (assumption)."""
 
-AWARD_WINNERS = 3
-"""Recognition awards given each year (assumption)."""
-
-SPENDING_ITEMS = ("funding", "emergency", "campaign", "training", "awards", "network")
+SPENDING_ITEMS = ("funding", "emergency", "campaign", "training", "awards", "network",
+                  "volunteer_recognition")
 
 
 @dataclass
@@ -128,15 +129,26 @@ def emergency_funds(csos: CSOTable, budget: float) -> np.ndarray:
     return _share(budget, np.where(_eligible(csos), csos.demand, 0.0))
 
 
-def recognition_awards(csos: CSOTable, prize: float, boost: float) -> np.ndarray:
-    """Give the yearly awards to the most legitimate active CSOs; return the prize money paid."""
+def recognition_awards(csos: CSOTable, money: float, prize: float, boost: float) -> np.ndarray:
+    """Give the year's awards to the most legitimate active CSOs; return the prize money paid.
+
+    The money buys ``money / prize`` awards (at least one when there is money), so a town ten
+    times larger gives ten times as many awards for the same budget per citizen.
+
+    Args:
+        csos: The CSOs.
+        money: The year's prize money, in €.
+        prize: The prize money of one award, in €.
+        boost: Recognition gained by a winner (towards 1).
+    """
     paid = np.zeros(len(csos))
     active = np.flatnonzero(csos.active)
-    if prize <= 0 or active.size == 0:
+    if money <= 0 or active.size == 0:
         return paid
-    winners = active[np.argsort(-csos.legitimacy[active], kind="stable")[:AWARD_WINNERS]]
+    awards = max(1, int(money // prize)) if prize > 0 else active.size
+    winners = active[np.argsort(-csos.legitimacy[active], kind="stable")[:awards]]
     csos.recognition[winners] += boost * (1.0 - csos.recognition[winners])
-    paid[winners] = prize / winners.size
+    paid[winners] = money / awards  # with fewer CSOs than awards, the rest is not spent
     return paid
 
 
@@ -218,7 +230,7 @@ class Government:
         pay = pay + emergency
         if week % WEEKS_PER_YEAR == WEEKS_PER_YEAR - 1:
             awards = recognition_awards(csos, lv["recognition_awards"] * citizens * keep,
-                                        lv["award_boost"])
+                                        lv["award_prize"], lv["award_boost"])
             amounts["awards"] = awards.sum()
             pay = pay + awards
         amounts["campaign"] = weekly(lv["awareness_campaign"], citizens) * keep
@@ -236,6 +248,22 @@ class Government:
     def training_budget(self, week: int, citizens: int) -> float:
         """Weekly money available to the training programme."""
         return weekly(self.params["levers"]["training"], citizens) * self.austerity(week)
+
+    def recognise_newcomers(self, week: int, citizens: int, joins: int) -> float:
+        """Recognise this week's new volunteers; return the share of them recognised.
+
+        The week's budget buys one recognition per ``volunteer_recognition_cost`` €; when it
+        buys fewer than there are new volunteers, each gets that share (in expectation). What is
+        spent is booked.
+        """
+        lv = self.params["levers"]
+        budget = weekly(lv["volunteer_recognition"], citizens) * self.austerity(week)
+        if budget <= 0 or joins == 0:
+            return 0.0
+        cost = lv["volunteer_recognition_cost"]
+        share = min(1.0, budget / (cost * joins)) if cost > 0 else 1.0
+        self.spending.amounts["volunteer_recognition"] = share * cost * joins
+        return share
 
     def record_training(self, amount: float) -> None:
         """Book what the training programme actually spent this week."""

@@ -45,7 +45,8 @@ class Population:
         served: Need units met by CSOs this week.
         last_served: Last week the citizen was a CSO beneficiary.
         provider_democracy: Democracy level of the CSOs that served the citizen last.
-        join_salience: Crisis salience when the current volunteering spell began.
+        join_motivation: Crisis motivation (salience x shared risk) when the current spell began.
+        recognised: Share of symbolic recognition received on joining (first-year volunteers).
         cell: Neighbourhood x group block, ``2 * nbhd + group`` (how CSOs reach citizens).
     """
 
@@ -69,7 +70,8 @@ class Population:
     served: np.ndarray
     last_served: np.ndarray
     provider_democracy: np.ndarray
-    join_salience: np.ndarray
+    join_motivation: np.ndarray
+    recognised: np.ndarray
     cell: np.ndarray
 
     @property
@@ -144,5 +146,6 @@ def make_population(params: dict, rng: np.random.Generator) -> Population:
         cso=np.full(n, -1, dtype=np.int64), spell_start=np.full(n, NEVER, dtype=np.int64),
         fatigue=np.zeros(n), meaning=np.zeros(n), trained=np.zeros(n, dtype=bool),
         served=np.zeros(n), last_served=np.full(n, NEVER, dtype=np.int64),
-        provider_democracy=np.zeros(n), join_salience=np.zeros(n), cell=nbhd * 2 + group,
+        provider_democracy=np.zeros(n), join_motivation=np.zeros(n),
+        recognised=np.zeros(n, dtype=np.float32), cell=nbhd * 2 + group,
     )

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .calendar import WEEKS_PER_YEAR
-from .csos import FORMALISATION_LIFT, INFORMAL_PROFILE, F
+from .csos import FORMALISATION_LIFT, INFORMAL_PROFILE, F, draw_factors
 from .parameters import FACTORS
 from .policies import application_capacity
 from .records import BURNOUT, FOLDED, OTHER
@@ -29,17 +29,30 @@ LOAD_MAX = 3.0
 """Workload (demand / capacity) at which the load is capped: heavier loads add no more fatigue
 (assumption)."""
 
+OVERLOAD_MAX = 1.5
+"""Load above which demand adds no more fatigue: volunteers give at most half again their usual
+effort, and the rest of the demand goes unmet (assumption)."""
+
 FATIGUE_PRODUCTIVITY = 0.5
 """Productivity lost at full fatigue (assumption)."""
 
 BENEFICIARY_MEMORY = 26
 """Weeks a former beneficiary keeps the democracy recruitment bonus (assumption)."""
 
-BUSY, IDLE = 0.8, 0.5
-"""Workloads above which a CSO may extend its catchment, and below which it may retreat."""
+LOAD_MEMORY = 26.0
+"""Weeks over which a CSO judges its load when it decides on its catchment (an exponential
+average): territory follows lasting demand, not a few weeks' surge (assumption)."""
+
+LOAD_FULL = 3.0
+"""Load at which a CSO no longer extends its catchment and its retreat hazard is largest: the
+scale rule's balance point lies between 0 and this (ODD 7.7; assumption)."""
 
 NO_DEMAND = 1e-9
 """Demand below which a CSO counts as having none."""
+
+MIN_HELP = 0.01
+"""Need units a week a citizen must receive from CSOs to count as a beneficiary (to be
+recruited as a former user; assumption)."""
 
 SERVICE_ROUNDS = 2
 """Allocation rounds; in the second, spare capacity serves need others left (assumption)."""
@@ -138,6 +151,17 @@ def attractiveness(town: Town) -> np.ndarray:
     return appeal(town)[:, None] * inclusion(town)
 
 
+def recruiting(town: Town) -> np.ndarray:
+    """How actively each CSO recruits: ``1 - r + r x min(1, load)``, ``r = recruit_by_need``.
+
+    A CSO with work for more hands (last week's load of 1 or more) recruits fully; one whose
+    volunteers already meet its demand recruits less: volunteering follows the organisations'
+    capacity to engage volunteers (a balancing loop; ODD 7.4).
+    """
+    r = town.p["volunteering"]["recruit_by_need"]
+    return 1.0 - r + r * np.minimum(town.cso_table.load, 1.0)
+
+
 def inclusion(town: Town) -> np.ndarray:
     """Share of each group's members a CSO reaches (CSOs x 2): exclusive CSOs miss minorities."""
     csos, e = town.cso_table, town.p["effects"]
@@ -163,7 +187,8 @@ def start_spells(town: Town, who: np.ndarray, cso: np.ndarray, t: int) -> None:
     pop.cso[who] = cso
     pop.spell_start[who] = t
     pop.meaning[who] = pop.disposition[who]  # then adapts to the CSO's meaning practice
-    pop.join_salience[who] = town.crisis.salience
+    pop.join_motivation[who] = town.crisis.motivation
+    pop.recognised[who] = 0.0  # the state's recognition, if any, is given by recruit()
     np.add.at(town.cso_table.members, cso, 1)
     np.add.at(town.volunteer_neighbours, town.net.neighbours_of(who), 1.0)
     town.flows["joins"] += who.size
@@ -173,11 +198,11 @@ def recruit(town: Town, t: int) -> None:
     """Bystanders join a reachable CSO with a hazard from their state and their neighbours."""
     pop, v, e = town.pop, town.p["volunteering"], town.p["effects"]
     u_join = town.draw("recruitment", pop.size)
-    weights = town.pairs.of(attractiveness(town))
+    weights = town.pairs.of(attractiveness(town) * recruiting(town)[:, None])
     best = town.pairs.cell_max(weights)
     hazard = (v["join_rate"] * pop.availability * pop.disposition * pop.awareness
               * (1.0 + v["contagion"] * town.neighbour_share) * (1.0 - pop.fatigue)
-              * (1.0 + v["crisis_motivation"] * town.crisis.salience))
+              * (1.0 + v["crisis_motivation"] * town.crisis.motivation))
     # factor 01: beneficiaries involved in decisions become volunteers (Trussell Trust, RIO);
     # the boost is 1 for everyone not served in the last BENEFICIARY_MEMORY weeks
     recent = np.flatnonzero(pop.last_served >= t - BENEFICIARY_MEMORY)
@@ -187,6 +212,8 @@ def recruit(town: Town, t: int) -> None:
     joins, u_pick = happens(u_join, hazard)
     if joins.size:
         start_spells(town, joins, town.pairs.choose(weights, town.cell[joins], u_pick), t)
+        # the state's recognition of new volunteers (factor 04, felt recognition)
+        pop.recognised[joins] = town.state.recognise_newcomers(t, town.n_present, joins.size)
 
 
 # 5. Service ---------------------------------------------------------------------------------
@@ -200,6 +227,18 @@ def volunteer_capacity(town: Town) -> np.ndarray:
     return np.bincount(pop.cso[vols], weights=effort, minlength=len(town.cso_table))
 
 
+def span(town: Town) -> np.ndarray:
+    """Share of each CSO's capacity left after coordinating its catchment (factor 06).
+
+    Every neighbourhood beyond the first costs an unmanaged CSO ``span_cost`` of its capacity in
+    coordination; management of scale cuts the cost by up to ``scalability_relief``:
+    ``1 / (1 + span_cost (1 - scalability_relief S*) (S - 1))``.
+    """
+    csos = town.cso_table
+    strain = 1.0 - town.p["effects"]["scalability_relief"] * effective_scalability(town)
+    return 1.0 / (1.0 + town.p["csos"]["span_cost"] * strain * (csos.scale - 1))
+
+
 def serve(town: Town, t: int) -> None:
     """CSOs serve the need that welfare leaves, in their catchment, rationing proportionally."""
     pop, csos, c = town.pop, town.cso_table, town.p["csos"]
@@ -207,7 +246,7 @@ def serve(town: Town, t: int) -> None:
     csos.spend = c["spend_rate"] * np.maximum(csos.budget, 0.0) * csos.active
     staff = csos.spend / c["unit_cost"]
     overhead = application_capacity(csos, t, fp, town.state.policy)
-    csos.capacity = (volunteer_capacity(town) + staff) * overhead * csos.active
+    csos.capacity = (volunteer_capacity(town) + staff) * overhead * span(town) * csos.active
 
     gap = town.welfare_gap()
     need_cell, by_cell = gap.need_cell, gap.remaining_cell
@@ -245,7 +284,7 @@ def serve(town: Town, t: int) -> None:
     pop.served[gap.needy] = served_needy
     provider_dem = np.divide(pairs.cell_sum(csos.factor("democracy")[pairs.cso] * served),
                              met_cell, out=np.zeros(town.n_cells), where=met_cell > 0)
-    got = served_needy > 0
+    got = served_needy >= MIN_HELP
     beneficiaries = gap.needy[got]
     pop.last_served[beneficiaries] = t
     pop.provider_democracy[beneficiaries] = provider_dem[gap.needy_cell[got]]
@@ -306,7 +345,7 @@ def wellbeing_and_retention(town: Town, t: int) -> None:
     pop.fatigue *= 1.0 - v["fatigue_recovery"]  # former volunteers rest
     # per-CSO terms first, then one look-up per volunteer
     # factor 06: good management of scale shields volunteers from overload
-    overload = (v["fatigue_gain"] * csos.load * (
+    overload = (v["fatigue_gain"] * np.minimum(csos.load, OVERLOAD_MAX) * (
         1.0 - e["scalability_relief"] * effective_scalability(town)))[j]
     # factor 08: wellbeing care and training speed recovery (Debt Aid Companion)
     care = (1.0 + e["meaning_recovery"] * csos.factor("meaning"))[j] + (
@@ -326,8 +365,11 @@ def wellbeing_and_retention(town: Town, t: int) -> None:
                * (1.0 + v["idle_quit"] * np.maximum(0.0, 1.0 - csos.load))[j]
                # the crisis motivation that brought a volunteer in fades with the crisis
                * (1.0 + v["episodic_quit"] * np.maximum(
-                   0.0, pop.join_salience[vols] - town.crisis.salience))
-               * (1.0 + v["early_quit"] * np.exp(-tenure / max(v["early_weeks"], 1e-9))))
+                   0.0, pop.join_motivation[vols] - town.crisis.motivation))
+               * (1.0 + v["early_quit"] * np.exp(-tenure / max(v["early_weeks"], 1e-9)))
+               # factor 04: recognised in their first year, new volunteers stay more
+               * (1.0 - e["volunteer_recognition"] * pop.recognised[vols]
+                  * (tenure < WEEKS_PER_YEAR)))
     hazard = h_burn + h_other
     quits, u_reason = happens(u_quit[vols], hazard)
     burnout = u_reason < h_burn[quits] / hazard[quits]  # competing risks
@@ -346,6 +388,7 @@ def end_spells(town: Town, who: np.ndarray, reasons: np.ndarray | int, t: int) -
     np.subtract.at(town.volunteer_neighbours, town.net.neighbours_of(who), 1.0)
     pop.volunteer[who] = False
     pop.cso[who] = -1
+    pop.trained[who] = False  # training is for the role in a CSO; a new spell starts untrained
     town.flows["quits"] += who.size
     town.flows["quits_burnout"] += int(np.count_nonzero(np.asarray(reasons) == BURNOUT))
 
@@ -356,6 +399,7 @@ def cso_dynamics(town: Town, t: int) -> None:
     """Legitimacy, recognition, money, scale and dissolution of every CSO."""
     csos, c, e = town.cso_table, town.p["csos"], town.p["effects"]
     u_scale = town.draw_per_cso("scale")
+    u_close = town.draw_per_cso("closure")
     csos.volunteers = csos.members.copy()
     csos.peak_volunteers = np.maximum(csos.peak_volunteers, csos.volunteers)
     # factors 02 and 05: impact becomes legitimacy only when reported and demonstrated
@@ -382,20 +426,67 @@ def cso_dynamics(town: Town, t: int) -> None:
     town.flows["cso_income"] = float(csos.income.sum())
     town.flows["cso_spend"] = float(csos.spend.sum())
 
-    # factor 06 (and 04 via demand): catchment grows under excess demand when managed well
-    # recognition brings demand, management turns it into reach; idle, unmanaged CSOs retreat
-    managed = effective_scalability(town)
-    grow = csos.active & (csos.load >= BUSY) & (
-        u_scale < e["scalability_growth"] * managed * csos.recognition)
-    shrink = csos.active & (csos.scale > 1) & (csos.load < IDLE) & (
-        u_scale > 1.0 - c["shrink_rate"] * (1.0 - managed))
-    csos.scale = np.minimum(np.maximum(csos.scale + grow - shrink, 1), town.n_neighbourhoods)
+    grow, shrink = scale_steps(town, u_scale)
+    csos.scale += grow.astype(np.int64) - shrink
 
     gone = np.flatnonzero(csos.active & (csos.volunteers == 0)
                           & (csos.budget < c["dissolve_budget"]))
     dissolve(town, gone, t)
+    close(town, np.flatnonzero(csos.active & csos.formal & (u_close < _exp_hazard(
+        c["closure_rate"] * vulnerability(town)))), t)
     if grow.any() or shrink.any():
         town.update_reach()
+
+
+def scale_steps(town: Town, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which CSOs extend their catchment by a neighbourhood this week, and which retreat (06, 04).
+
+    A balancing loop on load (ODD 7.7), judged over about half a year (:data:`LOAD_MEMORY`): a
+    recognised, managed CSO extends the more spare capacity it has (recognition brings demand
+    from beyond its catchment, management turns it into reach); an unmanaged one gives up its
+    farthest neighbourhood the more it is overstretched. Extending raises a CSO's load (more
+    demand, more coordination: :func:`span`), retreating lowers it.
+
+    Args:
+        town: The town.
+        u: The ``scale`` stream's uniform of each CSO row.
+
+    Returns:
+        Boolean arrays ``grow`` and ``shrink`` (never both for one CSO).
+    """
+    csos, c, e = town.cso_table, town.p["csos"], town.p["effects"]
+    managed = effective_scalability(town)
+    csos.load_trend += (csos.load - csos.load_trend) / LOAD_MEMORY
+    pressure = np.minimum(csos.load_trend, LOAD_FULL) / LOAD_FULL
+    p_grow = e["scalability_growth"] * managed * csos.recognition * (1.0 - pressure)
+    p_shrink = c["shrink_rate"] * (1.0 - managed) * pressure
+    grow = csos.active & (csos.scale < town.n_neighbourhoods) & (u < p_grow)
+    shrink = csos.active & (csos.scale > 1) & (u > 1.0 - p_shrink)
+    return grow, shrink
+
+
+def vulnerability(town: Town) -> np.ndarray:
+    """How exposed each CSO is to closing: (smallness + poverty) x lack of recognition (0 to 2).
+
+    ``(exp(-volunteers / small_size) + exp(-budget / reserve)) x (1 - recognition)``: small or
+    poor organisations close more often, the unrecognised most ([SINGH-1986]: external
+    legitimacy lowers the death rate of voluntary social-service organisations;
+    [TUCKMAN-CHANG-1991]: thin reserves make charities financially vulnerable). A large, solvent,
+    recognised CSO hardly ever closes.
+    """
+    csos, c = town.cso_table, town.p["csos"]
+    small = np.exp(-csos.members / max(c["small_size"], 1e-9))
+    poor = np.exp(-np.maximum(csos.budget, 0.0) / max(c["reserve"], 1e-9))
+    return (small + poor) * (1.0 - csos.recognition)
+
+
+def close(town: Town, rows: np.ndarray, t: int) -> None:
+    """CSOs close in week ``t``: their volunteers' spells end (``folded``) and they dissolve."""
+    if rows.size == 0:
+        return
+    members = np.flatnonzero(town.pop.volunteer & np.isin(town.pop.cso, rows))
+    end_spells(town, members, FOLDED, t)
+    dissolve(town, rows, t)
 
 
 def dissolve(town: Town, rows: np.ndarray, t: int) -> None:
@@ -414,17 +505,20 @@ def dissolve(town: Town, rows: np.ndarray, t: int) -> None:
 # 8. Informal groups: emergence, folding and institutionalisation ---------------------------------
 
 def emergence(town: Town, t: int) -> None:
-    """Informal groups fold or formalise; in a crisis, needy neighbourhoods found new ones."""
+    """Informal groups fold, formalise and, in a crisis, are founded; associations are founded.
+
+    New associations are founded in any week, where need is left unmet.
+    """
     u_found = town.draw("emergence", town.n_neighbourhoods)
     u_formal = town.draw_per_cso("emergence")
     u_fold = town.draw_per_cso("folding")
-    if not town.p["emergence"]["enabled"]:
-        return
-    fold_groups(town, t, u_fold)
-    informal = town.cso_table.active & ~town.cso_table.formal
-    formalise_groups(town, t, u_formal, informal)
-    if town.crisis.active:
-        found_groups(town, t, u_found, informal)
+    if town.p["emergence"]["enabled"]:
+        fold_groups(town, t, u_fold)
+        informal = town.cso_table.active & ~town.cso_table.formal
+        formalise_groups(town, t, u_formal, informal)
+        if town.crisis.active:
+            found_groups(town, t, u_found, informal)
+    found_associations(town, t)
 
 
 def formalise_groups(town: Town, t: int, u: np.ndarray, informal: np.ndarray) -> None:
@@ -451,10 +545,9 @@ def found_groups(town: Town, t: int, u: np.ndarray, informal: np.ndarray) -> Non
     pop, csos, em = town.pop, town.cso_table, town.p["emergence"]
     k_n = town.n_neighbourhoods
     residents = np.bincount(pop.nbhd, weights=pop.present, minlength=k_n)
-    unmet = np.bincount(pop.nbhd, weights=town.welfare_gap().remaining - pop.served,
-                        minlength=k_n)
     aware = np.bincount(pop.nbhd, weights=pop.awareness * pop.present, minlength=k_n)
-    per_capita = np.divide(unmet, residents, out=np.zeros(k_n), where=residents > 0)
+    per_capita = np.divide(unmet_by_neighbourhood(town), residents, out=np.zeros(k_n),
+                           where=residents > 0)
     mean_aware = np.divide(aware, residents, out=np.zeros(k_n), where=residents > 0)
     has_group = np.zeros(k_n, bool)
     has_group[csos.home[informal]] = True
@@ -462,6 +555,42 @@ def found_groups(town: Town, t: int, u: np.ndarray, informal: np.ndarray) -> Non
     found = np.flatnonzero((per_capita > em["unmet_threshold"]) & ~has_group & (u < p_found))
     for k in found:
         found_group(town, int(k), t)
+
+
+def unmet_by_neighbourhood(town: Town) -> np.ndarray:
+    """This week's need met neither by welfare nor by CSOs, summed over each neighbourhood."""
+    pop = town.pop
+    return np.bincount(pop.nbhd, weights=town.welfare_gap().remaining - pop.served,
+                       minlength=town.n_neighbourhoods)
+
+
+def found_associations(town: Town, t: int) -> None:
+    """New formal CSOs are founded, at any time, where most need is left unmet.
+
+    A neighbourhood whose *gap* — the share of the need welfare leaves that no CSO meets — is
+    above one half founds new associations: their number in a week is Poisson with mean
+    ``founding_rate`` x residents / 10,000 / 52 x ``(2 gap - 1)`` ([SOLIDUS] 'The findings':
+    actions 'arose as gaps in welfare state provision occurred'). Holes in the CSOs' coverage are
+    filled (a balancing loop); well-served neighbourhoods found none. A new association has
+    practice levels drawn like the initial CSOs', catchment 1 and the initial budget. Draws come
+    from the ``founding`` stream (one Poisson draw per neighbourhood a week).
+    """
+    pop, c, rng = town.pop, town.p["csos"], town.streams["founding"]
+    k_n = town.n_neighbourhoods
+    residents = np.bincount(pop.nbhd, weights=pop.present, minlength=k_n)
+    left = np.bincount(pop.nbhd, weights=town.welfare_gap().remaining, minlength=k_n)
+    gap = np.divide(np.maximum(unmet_by_neighbourhood(town), 0.0), left, out=np.zeros(k_n),
+                    where=left > 0)
+    counts = rng.poisson(c["founding_rate"] * residents / 10_000 / WEEKS_PER_YEAR
+                         * np.maximum(2.0 * gap - 1.0, 0.0))
+    if not counts.any():
+        return
+    homes = np.repeat(np.arange(k_n), counts)
+    factors = draw_factors(c["factors"], c["factor_spread"], homes.size, rng)
+    town.cso_table.add(factors, homes, t, "founded", budget=c["initial_budget"])
+    town.flows["csos_founded"] += homes.size
+    town.flows["cso_money_at_founding"] += c["initial_budget"] * homes.size
+    town.update_reach()
 
 
 def fold_groups(town: Town, t: int, u: np.ndarray) -> None:
@@ -477,12 +606,7 @@ def fold_groups(town: Town, t: int, u: np.ndarray) -> None:
     if not informal.any():
         return
     hazard = town.p["emergence"]["fold_rate"] * (1.0 - effective_scalability(town))
-    folded = np.flatnonzero(informal & (u < _exp_hazard(hazard)))
-    if folded.size == 0:
-        return
-    members = np.flatnonzero(town.pop.volunteer & np.isin(town.pop.cso, folded))
-    end_spells(town, members, FOLDED, t)
-    dissolve(town, folded, t)
+    close(town, np.flatnonzero(informal & (u < _exp_hazard(hazard))), t)
 
 
 def found_group(town: Town, k: int, t: int) -> None:
@@ -495,7 +619,7 @@ def found_group(town: Town, k: int, t: int) -> None:
     em = town.p["emergence"]
     founders = candidates[np.argsort(-keen, kind="stable")[:em["founders"]]]
     factors = np.array([[INFORMAL_PROFILE[f] for f in FACTORS]])
-    row = town.cso_table.add(factors, np.array([k]), t, formal=False, budget=0.0)
+    row = town.cso_table.add(factors, np.array([k]), t, "emerged", budget=0.0)
     town.cso_table.recognition[row] = em["media_recognition"] * town.crisis.salience
     town.flows["csos_founded"] += 1
     town.update_reach()

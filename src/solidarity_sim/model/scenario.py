@@ -20,7 +20,7 @@ from typing import Any
 
 from .checks import ScenarioError, check_value, unknown_key
 from .events import check_event_tables
-from .parameters import CRISIS_SCHEMA, SCHEMA, defaults
+from .parameters import CRISIS_SCHEMA, SCHEMA, crisis_defaults, defaults
 
 
 def bundled_dir() -> Path:
@@ -226,7 +226,7 @@ def check_params(params: dict[str, Any], where: str) -> None:
     _check_tree(params, SCHEMA, where, "")
     crises = params["crises"]
     for i, crisis in enumerate(crises):
-        full = {k: p.default for k, p in CRISIS_SCHEMA.items()}
+        full = crisis_defaults(crisis.get("kind", CRISIS_SCHEMA["kind"].default))
         full.update(crisis)
         for key, param in CRISIS_SCHEMA.items():
             full[key] = check_value(param, full[key], where, f"crises.{i}.{key}")

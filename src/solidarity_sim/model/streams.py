@@ -25,6 +25,8 @@ STREAM_NAMES = (
     "scale",        # CSOs growing or shrinking their catchment
     "emergence",    # informal groups founded, institutionalised
     "folding",      # informal groups disappearing
+    "closure",      # formal CSOs closing
+    "founding",     # new formal CSOs: how many, where, their practices
     "arrivals",     # newcomers of a migration started by an event, and their ties
 )
 """Every stream the model uses, one per process; a new process needs a new name here."""

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..model.csos import CSOTable, F
+from ..model.csos import ORIGINS, CSOTable, F
 from ..model.events import Event
 from ..model.population import NEVER
 from ..model.scenario import Scenario, load_scenario
@@ -116,7 +116,7 @@ def cso_table(t: CSOTable) -> pd.DataFrame:
         "peak_volunteers": t.peak_volunteers, "served_total": t.served_total,
         "income_total": t.income_total,
     })
-    frame.insert(1, "origin", np.where(t.emerged, "emerged", "initial"))
+    frame.insert(1, "origin", np.asarray(ORIGINS)[t.origin])
     return frame
 
 
