@@ -46,7 +46,10 @@ def welch_interval(a: np.ndarray, b: np.ndarray, confidence: float = CONFIDENCE
 
 
 def difference_verdict(better: int, low: float, high: float) -> str:
-    """Word a difference: better / worse (or higher / lower), unclear if 0 is in the interval.
+    """Word a difference: better / worse (or higher / lower), unclear, equal or undefined.
+
+    Unclear if 0 is in the interval; equal if the interval is exactly 0 (the same value in
+    every pair).
 
     Args:
         better: +1 if higher values are better, -1 if lower are, 0 if neither.
@@ -54,11 +57,14 @@ def difference_verdict(better: int, low: float, high: float) -> str:
         high: Upper bound.
 
     Returns:
-        ``better``, ``worse``, ``higher``, ``lower``, ``unclear``, or ``undefined`` when there is
+        ``better``, ``worse``, ``higher``, ``lower``, ``unclear``, ``equal``, or ``undefined``
+        when there is
         no interval (the outcome is not defined for a scenario).
     """
     if np.isnan(low) or np.isnan(high):
         return "undefined"
+    if low == 0 == high:
+        return "equal"
     if low <= 0 <= high:
         return "unclear"
     higher = low > 0

@@ -16,10 +16,15 @@ from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
 from .run_plots import axes_or_new, shade_crises
 
-PALETTE = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3",
-           "#8c8c8c", "#ccb974", "#64b5cd")
+PALETTE = ("#2f5d9e", "#e08a1e", "#56b4e9", "#8b5a2b", "#cc79a7", "#3d3d3d", "#b8a100",
+           "#7f7fbf")
+"""Scenario colours: blue, orange, sky blue, brown, pink, charcoal, ochre, lavender. No green or
+red, which mean better and worse (:data:`VERDICT_COLOURS`)."""
 VERDICT_COLOURS = {"better": "#2a9d4b", "worse": "#c8372d", "unclear": "#8c8c8c",
-                   "higher": "#4c72b0", "lower": "#4c72b0", "undefined": "#bbbbbb"}
+                   "equal": "#8c8c8c", "higher": "#6a3d9a", "lower": "#6a3d9a",
+                   "undefined": "#bbbbbb"}
+"""Colour of each verdict: green better, red worse, grey unclear or equal, purple higher or lower
+where neither is better."""
 
 
 def colour(position: int) -> str:

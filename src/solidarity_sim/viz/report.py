@@ -42,8 +42,8 @@ th, td { border: 1px solid #ccc; padding: 0.35em 0.6em; vertical-align: top; }
 th { background: #f3f3f3; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.better { background: #dcf2e1; } td.worse { background: #f8dcda; }
-td.unclear, td.undefined { background: #f4f4f4; color: #555; }
-td.higher, td.lower { background: #e1e9f6; }
+td.unclear, td.undefined, td.equal { background: #f4f4f4; color: #555; }
+td.higher, td.lower { background: #ece3f3; }
 .diff { display: block; font-weight: 600; }
 .warning { background: #fff4d6; border: 1px solid #e0b84c; padding: 0.6em 1em; margin: 1em 0; }
 .warning li { margin: 0.3em 0; }
@@ -74,7 +74,8 @@ def describe_verdict(row: pd.Series, reference: str) -> str:
     """Say in words what a difference means, e.g. 'better than great-recession'."""
     words = {"better": f"better than {reference}", "worse": f"worse than {reference}",
              "higher": f"higher than {reference}", "lower": f"lower than {reference}",
-             "unclear": "no clear difference", "undefined": "not defined for one of the two"}
+             "unclear": "no clear difference", "equal": "equal in every replication",
+             "undefined": "not defined for one of the two"}
     return words[row["verdict"]]
 
 
@@ -132,7 +133,7 @@ def difference_figure(summary: pd.DataFrame) -> Figure:
         compare_plots.differences(summary, outcome.name, ax)
     reference = summary["scenario"].iloc[0]
     fig.suptitle(f"Paired difference from {reference}: mean and 95 % interval over replications"
-                 "\n(green: better, red: worse, grey: no clear difference, blue: higher or "
+                 "\n(green: better, red: worse, grey: no clear difference, purple: higher or "
                  "lower where neither is better)", fontsize="medium")
     return fig
 
@@ -222,7 +223,7 @@ def _glance(summary: pd.DataFrame) -> str:
 
 LEGEND = ("<p class='legend small'>Cell colour: <span style='background:#dcf2e1'>better</span>"
           "<span style='background:#f8dcda'>worse</span><span style='background:#f4f4f4'>no "
-          "clear difference (the interval contains 0)</span><span style='background:#e1e9f6'>"
+          "clear difference (the interval contains 0)</span><span style='background:#ece3f3'>"
           "higher or lower, where neither is better</span></p>")
 
 
@@ -309,7 +310,8 @@ def _how_to_read(comparison: Comparison) -> str:
         f"in twenty). More replications give narrower intervals.</p>")
 
 
-def _figure(title: str, data: bytes, alt: str) -> str:
+def figure_html(title: str, data: bytes, alt: str) -> str:
+    """A titled section with a PNG embedded as base64 (the report opens offline)."""
     encoded = base64.b64encode(data).decode("ascii")
     return (f"<h2>{escape(title)}</h2><img alt='{escape(alt)}' "
             f"src='data:image/png;base64,{encoded}'>")
@@ -348,13 +350,13 @@ def render(comparison: Comparison, images: dict[str, bytes], elapsed: float | No
         f"<h1>Scenario comparison: {escape(names)}</h1><p class='meta'>{meta}</p>"
         f"{warning_html}<h2>At a glance</h2>{_glance(summary)}{_pairs(comparison.runs)}"
         f"<h2>How to read this</h2>{_how_to_read(comparison)}"
-        + _figure("Differences from the reference", images["differences"],
+        + figure_html("Differences from the reference", images["differences"],
                   "forest plots of paired differences with 95 % intervals")
-        + _figure("Trajectories", images["trajectories"],
+        + figure_html("Trajectories", images["trajectories"],
                   "weekly mean of each scenario with 95 % bands")
         + "<p class='small'>Lines: mean over replications; bands: 95 % interval of the mean; "
           "grey shading: weeks in which a crisis is under way in the reference scenario.</p>"
-        + _figure("Weekly differences from the reference", images["weekly-differences"],
+        + figure_html("Weekly differences from the reference", images["weekly-differences"],
                   "weekly paired differences with 95 % bands")
         + "<p class='small'>Each scenario's series minus the reference's in the same "
           "replication (the same seed), week by week: mean and 95 % band over replications. "

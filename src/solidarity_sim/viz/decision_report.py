@@ -1,0 +1,298 @@
+"""Self-contained HTML reports of the decision analyses: explore, frontier and optimise.
+
+Each report opens with the answer to the question it was asked (which option is best, on which
+outcome, how sure, at what cost), then how to read it, then the figures and every number. Like
+the comparison report (:mod:`.report`), the CSS is inline and the figures are embedded PNGs, so
+the file opens offline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from html import escape
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from ..analysis.decision_runs import DECISION_OUTCOME_BY_NAME, REPORTED
+from ..analysis.decision_space import uncertainties
+from ..analysis.robustness import Exploration, Threshold
+from ..results.run_result import package_version
+from . import decision_plots
+from .compare_plots import colour, grid
+from .report import CSS, figure_html, png
+
+ANSWER_CSS = """
+.answer { background: #eef4fb; border: 1px solid #9db8d9; padding: 0.7em 1.1em; margin: 1em 0; }
+.answer p { margin: 0.45em 0; }
+.answer .verdict { font-size: 1.08em; }
+"""
+
+
+def value(outcome: str, x: float, signed: bool = False) -> str:
+    """A value of a decision outcome in its format (``–`` when missing)."""
+    if x is None or not np.isfinite(x):
+        return "–"
+    text = DECISION_OUTCOME_BY_NAME[outcome].format(x)
+    if signed and x > 0:
+        text = "+" + text
+    return text.replace("-", "−")
+
+
+def span(outcome: str, low: float, high: float, signed: bool = False) -> str:
+    """An interval ``[low, high]`` in the outcome's format."""
+    return f"[{value(outcome, low, signed)}, {value(outcome, high, signed)}]"
+
+
+def page(title: str, meta: str, body: str) -> str:
+    """A whole report page."""
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+            f"<title>{escape(title)}</title><style>{CSS}{ANSWER_CSS}</style></head><body>"
+            f"<h1>{escape(title)}</h1><p class='meta'>{meta} · solidarity-sim "
+            f"{escape(package_version())} · {when}</p>{body}</body></html>\n")
+
+
+def write_page(directory: str | Path, html_of: callable, figures: Mapping[str, Figure],
+               name: str = "report.html") -> Path:
+    """Save the figures as PNG, render the page with their bytes, write it; return its path.
+
+    Args:
+        directory: Output folder (created if needed).
+        html_of: ``html_of(images)`` gives the page from the PNG bytes by figure name.
+        figures: The figures by file stem.
+        name: The page's file name.
+    """
+    from matplotlib import pyplot as plt
+
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    images = {}
+    for stem, fig in figures.items():
+        images[stem] = png(fig)
+        (out / f"{stem}.png").write_bytes(images[stem])
+        plt.close(fig)
+    path = out / name
+    path.write_text(html_of(images), encoding="utf-8")
+    return path
+
+
+def table_html(frame: pd.DataFrame, numeric: Sequence[str] = ()) -> str:
+    """A plain HTML table of a frame of strings (``numeric`` columns right-aligned)."""
+    head = "".join(f"<th>{escape(str(c))}</th>" for c in frame.columns)
+    rows = []
+    for _, r in frame.iterrows():
+        cells = "".join(f"<td class='num'>{escape(str(r[c]))}</td>" if c in numeric
+                        else f"<td>{escape(str(r[c]))}</td>" for c in frame.columns)
+        rows.append(f"<tr>{cells}</tr>")
+    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def _policy_list(scenarios) -> str:
+    items = "".join(f"<li><b>{escape(s.name)}</b>: "
+                    f"{escape(' '.join(s.params['description'].split()))}</li>"
+                    for s in scenarios)
+    return f"<ul class='small'>{items}</ul>"
+
+
+# -- explore --------------------------------------------------------------------------------------
+
+def explore_figures(exploration: Exploration, objective: str,
+                    thresholds: Sequence[Threshold]) -> dict[str, Figure]:
+    """The figures of an exploration: outcomes over the futures, regret, PRIM boxes."""
+    names = exploration.names
+    colours = [colour(i) for i in range(len(names))]
+    shown = [o for o in REPORTED if o.name in (
+        objective, "unmet_need_minority", "volunteer_share", "csos_active", "retention",
+        "spent_per_citizen_year")]
+    fig, axes = grid(len(shown), columns=2, height=1.0 + 0.55 * len(names))
+    for o, ax in zip(shown, axes, strict=True):
+        decision_plots.spread(exploration.wide(o.name), ax, label=o.label, unit=o.unit,
+                              colours=colours)
+    fig.suptitle(f"Every outcome over {len(exploration.futures)} futures (box: middle half; "
+                 "whiskers: 1.5 × its width; diamond: mean)", fontsize="medium")
+    o = DECISION_OUTCOME_BY_NAME[objective]
+    regret_fig, (ax,) = grid(1, columns=1, height=1.4 + 0.6 * len(names), width=9)
+    decision_plots.regret(exploration.regret(objective), ax, label=o.label, unit=o.unit)
+    figures = {"futures-outcomes": fig, "regret": regret_fig}
+    space = uncertainties(exploration.weeks)
+    found = [exploration.discover(n, thresholds) for n in names]
+    boxed = [d for d in found if not d.note]
+    if boxed:
+        prim_fig, axes = grid(2 * len(boxed), columns=2, height=3.8)
+        fails = exploration.failed(thresholds)
+        for d, (left, right) in zip(boxed, zip(axes[::2], axes[1::2], strict=True),
+                                    strict=True):
+            decision_plots.box_limits(
+                d.limits, space, left,
+                title=f"{d.policy}: where it fails (coverage {d.coverage:.0%}, "
+                      f"density {d.density:.0%})")
+            x, y = _scatter_axes(d.limits)
+            ux, uy = (next(u for u in space if u.name == n) for n in (x, y))
+            decision_plots.failures_scatter(
+                exploration.futures, fails[d.policy].to_numpy(), x, y, right, limits=d.limits,
+                labels=(f"{ux.label} ({ux.unit})", f"{uy.label} ({uy.unit})"))
+            right.set_title(f"{d.policy}: {d.failures} of {d.futures} futures fail",
+                            fontsize="medium")
+        figures["scenario-discovery"] = prim_fig
+    return figures
+
+
+def _scatter_axes(limits: pd.DataFrame) -> tuple[str, str]:
+    """The two numeric uncertainties to plot: the box's restricted ones first."""
+    numeric = [n for n in limits.loc[limits["choices"] == "", "uncertainty"]]
+    for n in ("severity", "onset", "reach", "duration", "austerity"):
+        if n not in numeric:
+            numeric.append(n)
+    return numeric[0], numeric[1]
+
+
+def explore_answer(exploration: Exploration, robust: pd.DataFrame, objective: str,
+                   thresholds: Sequence[Threshold], discoveries: Mapping) -> str:
+    """The answer: the minimax-regret policy, how sure, at what cost, and where it fails."""
+    o = DECISION_OUTCOME_BY_NAME[objective]
+    best = robust.iloc[0]
+    n = len(exploration.futures)
+    others = robust.iloc[1:]
+    contrast = "; ".join(f"{escape(r['policy'])} {value(objective, r['max_regret'])}"
+                         for _, r in others.iterrows())
+    most = robust.sort_values("met", ascending=False, kind="stable").iloc[0]
+    wording = " and ".join(escape(t.describe()) for t in thresholds)
+    spread = exploration.wide(objective)
+    futures_range = spread.max(axis=1).max() - spread.min(axis=1).min()
+    share = best["max_regret"] / futures_range if futures_range > 0 else np.nan
+    parts = [
+        f"<p class='verdict'><b>Most robust on {escape(o.label)}: {escape(best['policy'])}</b>"
+        f" (smallest largest regret). Across {n} futures its {escape(o.label)} was at most "
+        f"<b>{value(objective, best['max_regret'])} {escape(o.unit)}</b> worse than the best "
+        f"policy of that future (mean regret {value(objective, best['mean_regret'])}); it was "
+        f"the best policy in {best['best_in']} of {n} futures. Largest regret of the others: "
+        f"{contrast}.</p>",
+        f"<p>Thresholds ({wording}): met in "
+        + "; ".join(f"{escape(r['policy'])} {r['met']:.0%} [{r['met_low']:.0%}, "
+                    f"{r['met_high']:.0%}]" for _, r in robust.iterrows())
+        + f" of futures (95 % Wilson intervals). Most often met: <b>"
+          f"{escape(most['policy'])}</b>.</p>",
+        "<p>Cost: " + "; ".join(f"{escape(r['policy'])} spent €{r['spent']:.2f}"
+                                for _, r in robust.iterrows())
+        + " per citizen per year on civil society (mean over the futures, as spent).</p>",
+    ]
+    if np.isfinite(share):
+        parts.append(f"<p class='small'>For scale: {escape(o.label)} ranges over "
+                     f"{value(objective, futures_range)} {escape(o.unit)} between the futures; "
+                     f"the robust policy's largest regret is {share:.0%} of that: the crisis "
+                     "matters more than the choice of policy where this share is small.</p>")
+    d = discoveries[best["policy"]]
+    parts.append(f"<p>Where {escape(best['policy'])} fails: {escape(d.describe())}.</p>")
+    return "<div class='answer'>" + "".join(parts) + "</div>"
+
+
+def _robust_table(robust: pd.DataFrame, objective: str) -> str:
+    o = DECISION_OUTCOME_BY_NAME[objective]
+    frame = pd.DataFrame({
+        "policy": robust["policy"],
+        f"mean {o.label}": [value(objective, x) for x in robust["mean"]],
+        "5-95 % of futures": [span(objective, a, b) for a, b in zip(robust["p05"],
+                                                                     robust["p95"],
+                                                                     strict=True)],
+        "mean regret": [value(objective, x) for x in robust["mean_regret"]],
+        "90 % of futures: regret below": [value(objective, x) for x in robust["p90_regret"]],
+        "largest regret": [value(objective, x) for x in robust["max_regret"]],
+        "best in (futures)": robust["best_in"],
+        "thresholds met [95 % CI]": [f"{m:.0%} [{lo:.0%}, {hi:.0%}]" for m, lo, hi in
+                                     zip(robust["met"], robust["met_low"], robust["met_high"],
+                                         strict=True)],
+        "spent (€/citizen/year)": [f"{x:.2f}" for x in robust["spent"]],
+    })
+    return (f"<p class='small'>{escape(o.label)} in {escape(o.unit)}; policies ordered from "
+            "the smallest largest regret.</p>"
+            + table_html(frame, numeric=frame.columns[1:]))
+
+
+def _distribution_table(exploration: Exploration) -> str:
+    dist = exploration.distribution()
+    frame = pd.DataFrame({
+        "outcome": [f"{r['label']} ({r['unit']})" for _, r in dist.iterrows()],
+        "policy": dist["policy"],
+        "mean": [value(r["outcome"], r["mean"]) for _, r in dist.iterrows()],
+        "5 %": [value(r["outcome"], r["p05"]) for _, r in dist.iterrows()],
+        "median": [value(r["outcome"], r["median"]) for _, r in dist.iterrows()],
+        "95 %": [value(r["outcome"], r["p95"]) for _, r in dist.iterrows()],
+    })
+    return table_html(frame, numeric=("mean", "5 %", "median", "95 %"))
+
+
+def _discovery_html(discoveries: Mapping) -> str:
+    parts = []
+    for name, d in discoveries.items():
+        if d.note:
+            parts.append(f"<p><b>{escape(name)}</b> {escape(d.note)}.</p>")
+            continue
+        frame = pd.DataFrame({"uncertainty": d.limits["label"],
+                              "box": d.limits["restriction"],
+                              "quasi-p": [f"{q:.2g}" for q in d.limits["qp"]]})
+        parts.append(f"<p><b>{escape(name)}</b>: {escape(d.describe())}.</p>"
+                     + table_html(frame, numeric=("quasi-p",)))
+    return "".join(parts)
+
+
+def _uncertainty_table(weeks: int) -> str:
+    frame = pd.DataFrame({"uncertainty": [u.label for u in uncertainties(weeks)],
+                          "range sampled": [u.describe() for u in uncertainties(weeks)]})
+    return table_html(frame)
+
+
+def render_exploration(exploration: Exploration, objective: str,
+                       thresholds: Sequence[Threshold], images: Mapping[str, bytes],
+                       note: str = "", elapsed: float | None = None) -> str:
+    """The exploration report as HTML."""
+    robust = exploration.robustness(objective, thresholds)
+    discoveries = {n: exploration.discover(n, thresholds) for n in exploration.names}
+    first = exploration.policies[0]
+    took = f" · {elapsed:,.0f} s" if elapsed is not None else ""
+    meta = (f"{len(exploration.futures)} futures × {len(exploration.names)} policies, paired "
+            f"(future i: the same seed for every policy) · seed {exploration.seed} · "
+            f"{exploration.weeks} weeks · {first.params['population']['citizens']:,} citizens"
+            f"{took}")
+    body = [explore_answer(exploration, robust, objective, thresholds, discoveries)]
+    if note:
+        body.append(f"<p class='small'>{escape(note)}</p>")
+    body += [
+        "<h2>How to read this</h2><p>Each future is one draw of what we cannot predict: the "
+        "kind of crisis, when it starts, how long and how hard it hits, how many it reaches, and "
+        "how deep the austerity a year later cuts (Latin hypercube over the ranges below). "
+        "Every policy was run in every future with the same seed, so in each future the "
+        "policies meet the same town, crisis and chance events. <b>Regret</b> is how much worse "
+        "a policy did than the best policy <i>in that future</i>; a robust policy keeps its "
+        "largest regret small. The share of futures meeting the thresholds has a 95 % Wilson "
+        "interval (it reflects how many futures were sampled). Scenario discovery (PRIM) "
+        "describes the futures where a policy fails: <i>coverage</i> is the share of its "
+        "failures inside the box, <i>density</i> the share of futures in the box that fail. "
+        "These statements are about the model under the sampled ranges, not forecasts.</p>",
+        "<h2>Robustness</h2>" + _robust_table(robust, objective),
+        figure_html("Regret", images["regret"], "box plots of regret per policy"),
+        figure_html("Outcomes over the futures", images["futures-outcomes"],
+                    "box plots of outcomes per policy over the futures"),
+        "<h2>Where each policy fails (scenario discovery, PRIM)</h2>"
+        + _discovery_html(discoveries),
+    ]
+    if "scenario-discovery" in images:
+        body.append(figure_html("Boxes of failing futures", images["scenario-discovery"],
+                                "PRIM boxes and scatter of failing futures"))
+    body += ["<h2>Every outcome over the futures</h2>" + _distribution_table(exploration),
+             "<h2>Futures sampled</h2>" + _uncertainty_table(exploration.weeks),
+             "<h2>Policies</h2>" + _policy_list(exploration.policies)]
+    title = "Robustness across futures: " + ", ".join(exploration.names)
+    return page(title, escape(meta), "".join(body))
+
+
+def write_exploration_report(exploration: Exploration, directory: str | Path, objective: str,
+                             thresholds: Sequence[Threshold], note: str = "",
+                             elapsed: float | None = None) -> Path:
+    """Write the exploration's ``report.html`` and its figures as PNG; return the report."""
+    figures = explore_figures(exploration, objective, thresholds)
+    return write_page(directory, lambda images: render_exploration(
+        exploration, objective, thresholds, images, note, elapsed), figures)
