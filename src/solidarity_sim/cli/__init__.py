@@ -19,7 +19,7 @@ from ..extras import MissingExtra
 from ..model.scenario import ScenarioError
 
 COMMANDS = ("run", "scenarios", "sweep", "analyze", "schema", "check", "compare", "explore",
-            "app", "validate", "calibrate")
+            "frontier", "app", "validate", "calibrate")
 """Modules of this package that register a subcommand, in the order ``--help`` lists them."""
 
 

@@ -161,7 +161,8 @@ def frontier(options: pd.DataFrame, ax: Axes | None = None, *, effect_label: str
     Args:
         options: One row per option: ``policy``, ``budget``, ``cost``, ``cost_low``,
             ``cost_high``, ``effect``, ``effect_low``, ``effect_high``, ``status``
-            (``frontier``, ``dominated``, ``extendedly dominated`` or ``reference``).
+            (``frontier``, ``dominated`` or ``extendedly dominated``). Options of one cost
+            are spread sideways by policy so that they do not hide each other.
         ax: Axes to draw on.
         effect_label: What the effect is (y axis).
         effect_unit: Its unit.
@@ -169,19 +170,22 @@ def frontier(options: pd.DataFrame, ax: Axes | None = None, *, effect_label: str
     """
     ax = axes_or_new(ax)
     colours = colours or {}
-    for policy, group in options.groupby("policy", sort=False):
+    groups = list(options.groupby("policy", sort=False))
+    width = 0.012 * max(float(options["cost"].max()), 1e-9)
+    for position, (policy, group) in enumerate(groups):
         c = colours.get(policy, "k")
+        dodge = width * (position - (len(groups) - 1) / 2)
         for _, r in group.iterrows():
-            on = r["status"] in ("frontier", "reference")
-            ax.errorbar(r["cost"], r["effect"],
+            on = r["status"] == "frontier"
+            ax.errorbar(r["cost"] + dodge, r["effect"],
                         xerr=[[r["cost"] - r["cost_low"]], [r["cost_high"] - r["cost"]]],
                         yerr=[[r["effect"] - r["effect_low"]], [r["effect_high"] - r["effect"]]],
                         fmt="o", color=c, mfc=c if on else "white", mec=c, ms=7, lw=1,
                         capsize=2, alpha=1.0 if on else 0.7)
-            ax.annotate(f"{r['budget']:g}", (r["cost"], r["effect"]), xytext=(5, 4),
+            ax.annotate(f"{r['budget']:g}", (r["cost"] + dodge, r["effect"]), xytext=(5, 4),
                         textcoords="offset points", fontsize="x-small", color=c)
         ax.plot([], [], "o", color=c, label=policy)
-    line = options[options["status"].isin(["frontier", "reference"])].sort_values("cost")
+    line = options[options["status"] == "frontier"].sort_values("cost")
     ax.plot(line["cost"], line["effect"], "-", color="k", lw=1.2, zorder=0,
             label="efficient frontier")
     ax.plot([], [], "o", mfc="white", mec="0.3", label="dominated (hollow)")

@@ -296,3 +296,157 @@ def write_exploration_report(exploration: Exploration, directory: str | Path, ob
     figures = explore_figures(exploration, objective, thresholds)
     return write_page(directory, lambda images: render_exploration(
         exploration, objective, thresholds, images, note, elapsed), figures)
+
+
+# -- frontier -------------------------------------------------------------------------------------
+
+def _number(x: float, digits: int = 0) -> str:
+    return "–" if not np.isfinite(x) else f"{x:,.{digits}f}".replace("-", "−")
+
+
+def _with_interval(x: float, low: float, high: float, digits: int = 0) -> str:
+    if not np.isfinite(x):
+        return "–"
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return _number(x, digits)
+    return f"{_number(x, digits)} [{_number(low, digits)}, {_number(high, digits)}]"
+
+
+def _icer_text(row: pd.Series, name: str) -> str:
+    """An ICER with its interval, or why there is none."""
+    if np.isfinite(row[f"{name}_icer"]):
+        if row[f"{name}_icer"] <= 0:
+            return "no extra cost (dominant)"
+        return "€" + _with_interval(row[f"{name}_icer"], row[f"{name}_icer_low"],
+                                    row[f"{name}_icer_high"], 1)
+    if row["reference"]:
+        return "reference"
+    if row[f"{name}_low"] == 0 == row[f"{name}_high"]:
+        return "equal to the reference"
+    return "no clear gain" if row[f"{name}_high"] > 0 else "no gain"
+
+
+def _option_name(row: pd.Series) -> str:
+    return f"{row['policy']} at {row['budget']:g}"
+
+
+def frontier_answer(options: pd.DataFrame) -> str:
+    """The answer: the frontier, what the next euro buys on it, and the best value."""
+    from ..analysis.cost_effectiveness import EFFECTS
+
+    first = EFFECTS[0]
+    path = options[options["status"] == "frontier"].sort_values("cost")
+    steps = []
+    for _, r in path.iterrows():
+        step = ("" if not np.isfinite(r["icer_step"]) else
+                f" (€{_with_interval(r['icer_step'], r['icer_step_low'], r['icer_step_high'], 1)}"
+                " per extra unit)")
+        steps.append(f"{escape(_option_name(r))}{step}")
+    ref = options[options["reference"]].iloc[0]
+    dominated = options[(options["status"] != "frontier") & ~options["reference"]]
+    parts = [f"<p class='verdict'><b>Efficient options</b> for {escape(first.label)}, from the "
+             f"cheapest: {' → '.join(steps)}. Budgets are nominal €/citizen/year; costs below "
+             "are what the state actually spent.</p>"]
+    for e in EFFECTS:
+        valued = options[np.isfinite(options[f"{e.name}_icer"])
+                         & (options[f"{e.name}_icer"] > 0)]
+        if valued.empty:
+            parts.append(f"<p>{escape(e.label.capitalize())}: no option gains clearly over "
+                         f"{escape(_option_name(ref))} at a cost.</p>")
+            continue
+        best = valued.sort_values(f"{e.name}_icer").iloc[0]
+        parts.append(
+            f"<p>Best value for <b>{escape(e.label)}</b> against {escape(_option_name(ref))}: "
+            f"<b>{escape(_option_name(best))}</b>, {_icer_text(best, e.name)} "
+            f"{escape(e.ratio.removeprefix('€ '))} (95 % bootstrap interval); it gains "
+            f"{_with_interval(best[e.name], best[e.name + '_low'], best[e.name + '_high'])} "
+            f"{escape(e.unit)} for €{best['cost']:.2f}/citizen/year.</p>")
+    if len(dominated):
+        parts.append("<p>Dominated (another option gains as much or more for less, or a mix of "
+                     "two neighbours does): "
+                     + ", ".join(escape(_option_name(r)) for _, r in dominated.iterrows())
+                     + ".</p>")
+    return "<div class='answer'>" + "".join(parts) + "</div>"
+
+
+def options_frame(options: pd.DataFrame) -> pd.DataFrame:
+    """The options as a table of text, one row per option."""
+    from ..analysis.cost_effectiveness import EFFECTS
+
+    frame = pd.DataFrame({
+        "option": [_option_name(r) + (" (reference)" if r["reference"] else "")
+                   for _, r in options.iterrows()],
+        "spent (€/citizen/year)": [_with_interval(r["cost"], r["cost_low"], r["cost_high"], 2)
+                                   for _, r in options.iterrows()]})
+    for e in EFFECTS:
+        frame[f"{e.label} ({e.unit})"] = [
+            _with_interval(r[e.name], r[f"{e.name}_low"], r[f"{e.name}_high"])
+            for _, r in options.iterrows()]
+        frame[e.ratio] = [_icer_text(r, e.name) for _, r in options.iterrows()]
+    frame["status"] = options["status"].to_numpy()
+    return frame
+
+
+def frontier_text(study, options: pd.DataFrame) -> str:
+    """The options table as plain text (for the terminal)."""
+    frame = options_frame(options)
+    ref = options[options["reference"]].iloc[0]
+    return (f"paired differences from {_option_name(ref)} over {study.runs['replication'].nunique()}"
+            " replications, with 95% intervals\n" + frame.to_string(index=False))
+
+
+def frontier_figures(study, options: pd.DataFrame) -> dict[str, Figure]:
+    """Cost against each effect, with the first effect's frontier."""
+    from ..analysis.cost_effectiveness import EFFECTS
+
+    colours = {p.name: colour(i) for i, p in enumerate(study.policies)}
+    fig, axes = grid(len(EFFECTS), columns=2, height=5.2, width=13)
+    for e, ax in zip(EFFECTS, axes, strict=True):
+        shown = options.assign(effect=options[e.name], effect_low=options[f"{e.name}_low"],
+                               effect_high=options[f"{e.name}_high"])
+        if e is not EFFECTS[0]:
+            shown = shown.assign(status="dominated")  # the frontier is the first effect's
+        decision_plots.frontier(shown, ax, effect_label=e.label, effect_unit=e.unit,
+                                colours=colours)
+        ax.set_title(f"{e.label} against cost (numbers: nominal budget)", fontsize="medium")
+    fig.suptitle("Cost and effect of every option, paired against the reference, with 95 % "
+                 "intervals; filled: on the efficient frontier of need", fontsize="medium")
+    return {"frontier": fig}
+
+
+def render_frontier(study, options: pd.DataFrame, images: Mapping[str, bytes],
+                    elapsed: float | None = None) -> str:
+    """The cost-effectiveness report as HTML."""
+    first = study.policies[0]
+    reps = study.runs["replication"].nunique()
+    took = f" · {elapsed:,.0f} s" if elapsed is not None else ""
+    meta = (f"{len(study.policies)} policies × budgets {', '.join(f'{b:g}' for b in study.budgets)}"
+            f" €/citizen/year × {reps} paired replications · seed {study.seed} · "
+            f"{study.weeks} weeks · {first.params['population']['citizens']:,} citizens{took}")
+    frame = options_frame(options)
+    body = [
+        frontier_answer(options),
+        "<h2>How to read this</h2><p>Every option (a policy at a budget) ran in the same "
+        f"{reps} replications (replication <i>k</i>: the same seed for every option), so its "
+        "gain over the reference is a paired difference with a 95 % t-interval. A policy's money "
+        "(funding and levers) is scaled to the budget in its own proportions; what it actually "
+        "spent can be lower (austerity cuts, emergency funds only in a crisis, training only for "
+        "volunteers there are). An ICER divides the extra spending by the extra gain; its "
+        "interval is a paired percentile bootstrap, and it is given only where the gain is "
+        "clearly above zero. The efficient frontier joins the options no other option (or mix of "
+        "two neighbours) beats on need no longer unmet at their cost. Intervals describe the "
+        "model's randomness at these parameters, not whether the model is right.</p>",
+        figure_html("Cost and effect", images["frontier"],
+                    "cost against effect with intervals and the efficient frontier"),
+        "<h2>Every option</h2>" + table_html(frame, numeric=frame.columns[1:-1]),
+        "<h2>Policies</h2>" + _policy_list(study.policies),
+    ]
+    title = "Cost-effectiveness: " + ", ".join(p.name for p in study.policies)
+    return page(title, escape(meta), "".join(body))
+
+
+def write_frontier_report(study, options: pd.DataFrame, directory: str | Path,
+                          elapsed: float | None = None) -> Path:
+    """Write the study's ``report.html`` and its figure; return the report."""
+    return write_page(directory, lambda images: render_frontier(study, options, images, elapsed),
+                      frontier_figures(study, options))
