@@ -265,7 +265,7 @@ def frontier_store(out: str | Path, policies: Sequence[Scenario], budgets: Seque
                 "derivation": "replication k of every option: derive_seed(seed, k)",
                 "policies": [{"name": s.name, "origin": s.origin, "hash": s.hash,
                               "overrides": dict(s.overrides)} for s in policies]}
-    return decision_store(out, "frontier", identity, manifest)
+    return decision_store(out, "cost-effectiveness study", identity, manifest)
 
 
 def run_frontier(policies: Sequence[str | Path | Scenario], *, budgets: Sequence[float],

@@ -87,8 +87,7 @@ def run_decision_task(task: DecisionTask) -> Stored:
 def decision_store(out: str | Path, kind: str, identity: Mapping[str, Any],
                    manifest: Mapping[str, Any] | None = None) -> RunStore:
     """The run store of a decision analysis (a folder of one Parquet file per run)."""
-    return RunStore(out, kind, identity, manifest=manifest,
-                    what=f"{kind} (policies, futures, budgets, seed or settings)")
+    return RunStore(out, kind, identity, manifest=manifest, what="design")
 
 
 def run_tasks(tasks: Sequence[DecisionTask], *, store: RunStore | None = None,

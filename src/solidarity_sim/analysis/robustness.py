@@ -394,7 +394,7 @@ def exploration_store(out: str | Path, policies: Sequence[Scenario], futures: in
                 "derivation": "future i of every policy: derive_seed(seed, i)",
                 "policies": [{"name": s.name, "origin": s.origin, "hash": s.hash,
                               "overrides": dict(s.overrides)} for s in policies]}
-    return decision_store(out, "exploration", identity, manifest)
+    return decision_store(out, "robustness exploration", identity, manifest)
 
 
 def common_horizon(scenarios: Sequence[Scenario]) -> int:

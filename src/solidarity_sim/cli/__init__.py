@@ -19,7 +19,7 @@ from ..extras import MissingExtra
 from ..model.scenario import ScenarioError
 
 COMMANDS = ("run", "scenarios", "sweep", "analyze", "schema", "check", "compare", "explore",
-            "frontier", "app", "validate", "calibrate")
+            "frontier", "optimise", "app", "validate", "calibrate")
 """Modules of this package that register a subcommand, in the order ``--help`` lists them."""
 
 

@@ -252,3 +252,37 @@ def _thousands(ax: Axes, largest: float, axis: str = "x") -> None:
     if largest >= 1000:
         target = ax.xaxis if axis == "x" else ax.yaxis
         target.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+
+
+ITEM_COLOURS = ("#2f5d9e", "#e08a1e", "#56b4e9", "#8b5a2b", "#cc79a7", "#b8a100")
+"""One colour per budget item (funding first), none of them green or red."""
+
+
+def mix_shares(final: pd.DataFrame, items: Sequence[str], labels: Sequence[str],
+               ax: Axes | None = None) -> Axes:
+    """Stacked bars: how each re-evaluated mix splits the budget (percent).
+
+    Args:
+        final: One row per option: ``option`` (its name on the axis), ``policy`` and
+            ``share_ITEM`` for each item.
+        items: The items, in order (``funding`` first).
+        labels: Their names.
+        ax: Axes to draw on.
+    """
+    ax = axes_or_new(ax)
+    y = np.arange(len(final))[::-1]
+    left = np.zeros(len(final))
+    for item, label, c in zip(items, labels, ITEM_COLOURS, strict=False):
+        width = 100 * final[f"share_{item}"].to_numpy(dtype=float)
+        ax.barh(y, width, left=left, color=c, label=label, height=0.6)
+        for yi, x0, w in zip(y, left, width, strict=True):
+            if w >= 7:
+                ax.text(x0 + w / 2, yi, f"{w:.0f}", ha="center", va="center", fontsize="small",
+                        color="white")
+        left += width
+    ax.set_yticks(y, final["option"])
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("share of the budget (%)")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncols=3, fontsize="small",
+              frameon=False)
+    return ax

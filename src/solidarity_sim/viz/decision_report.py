@@ -450,3 +450,157 @@ def write_frontier_report(study, options: pd.DataFrame, directory: str | Path,
     """Write the study's ``report.html`` and its figure; return the report."""
     return write_page(directory, lambda images: render_frontier(study, options, images, elapsed),
                       frontier_figures(study, options))
+
+
+# -- optimise -------------------------------------------------------------------------------------
+
+def _mix_name(option: str, mix: str, best: str) -> str:
+    if option == best:
+        return f"best mix ({option})"
+    if option.startswith("s-"):
+        return f"all on {mix.removesuffix(' 100%')}"
+    return f"mix {option}"
+
+
+def optimisation_answer(result) -> str:
+    """The answer: the best mix, how sure, at what cost, against each single lever."""
+    search, best = result.search, result.best
+    o = DECISION_OUTCOME_BY_NAME[search.objective]
+    diffs = result.differences
+    singles = diffs[diffs["option"].str.startswith("s-")]
+    beaten = singles[singles["verdict"] == "better"]
+    tied = singles[singles["verdict"].isin(["unclear", "equal"])]
+    lost = singles[singles["verdict"] == "worse"]
+    where = "in sampled futures" if search.futures else "in the scenario's crisis"
+
+    def listing(rows: pd.DataFrame) -> str:
+        return "; ".join(f"{escape(_mix_name(r['option'], r['mix'], ''))} "
+                         f"(Δ {value(search.objective, r['diff'], True)} "
+                         f"{span(search.objective, r['diff_low'], r['diff_high'], True)})"
+                         for _, r in rows.iterrows())
+
+    parts = [
+        f"<p class='verdict'><b>Best mix for €{search.budget:g} per citizen per year</b> "
+        f"({escape(o.label)}, {'higher' if search.better > 0 else 'lower'} is better): "
+        f"<b>{escape(best['mix'])}</b>.</p>",
+        f"<p>Re-evaluated with {search.final_replications} fresh paired runs {where}: "
+        f"{escape(o.label)} {value(search.objective, best['mean'])} "
+        f"{span(search.objective, best['ci_low'], best['ci_high'])} {escape(o.unit)}; it "
+        f"spent €{best['spent']:.2f}/citizen/year.</p>",
+        f"<p>Against spending the whole budget on one thing (paired, best mix minus option): "
+        f"clearly better than {len(beaten)} of {len(singles)}"
+        + (f": {listing(beaten)}" if len(beaten) else "") + ".</p>",
+    ]
+    if len(tied):
+        parts.append(f"<p>Not distinguishable from: {listing(tied)}.</p>")
+    if len(lost):
+        parts.append(f"<p>Worse than: {listing(lost)}.</p>")
+    others = diffs[diffs["option"].str.startswith("c")]
+    if len(others):
+        close = others[others["verdict"].isin(["unclear", "equal"])]
+        parts.append(f"<p class='small'>{len(close)} of the {len(others)} other re-evaluated "
+                     "mixes cannot be told apart from the best: the optimum is a region, not a "
+                     "point.</p>")
+    return "<div class='answer'>" + "".join(parts) + "</div>"
+
+
+def optimisation_text(result) -> str:
+    """The best mix and its differences as plain text."""
+    search, best = result.search, result.best
+    o = DECISION_OUTCOME_BY_NAME[search.objective]
+    lines = [f"best mix for €{search.budget:g}/citizen/year: {best['mix']}",
+             f"{o.label} ({o.unit}): {o.format(best['mean'])} "
+             f"[{o.format(best['ci_low'])}, {o.format(best['ci_high'])}] over "
+             f"{search.final_replications} fresh paired runs; spent "
+             f"€{best['spent']:.2f}/citizen/year", "",
+             "best mix minus option [95% CI, paired]:"]
+    for _, r in result.differences.iterrows():
+        lines.append(f"  {_mix_name(r['option'], r['mix'], ''):<40} "
+                     f"{o.format(r['diff']):>8} [{o.format(r['diff_low'])}, "
+                     f"{o.format(r['diff_high'])}]  {r['verdict']}")
+    return "\n".join(lines)
+
+
+def optimisation_figures(result) -> dict[str, Figure]:
+    """The search's history, the re-evaluated mixes and the best mix's differences."""
+    from ..analysis.decision_space import ITEM_LABELS, ITEMS
+
+    search = result.search
+    o = DECISION_OUTCOME_BY_NAME[search.objective]
+    best = result.best["option"]
+    fig, (history, shares) = grid(2, columns=2, height=4.6, width=13)
+    decision_plots.search_history(result.trials, history, label=o.label, unit=o.unit,
+                                  better=search.better)
+    candidates = result.final[result.final["kind"] == "candidate"]
+    shown = candidates.assign(option=[
+        f"{_mix_name(r['option'], r['mix'], best)}: {o.format(r['mean'])}"
+        for _, r in candidates.iterrows()])
+    labels = [ITEM_LABELS[i] if i != "funding" else "funding (its policy in the table)"
+              for i in ITEMS]
+    decision_plots.mix_shares(shown, list(ITEMS), labels, shares)
+    shares.set_title(f"Re-evaluated mixes and their mean {o.label} ({o.unit})",
+                     fontsize="medium")
+    diff_fig, (ax,) = grid(1, columns=1, height=1.5 + 0.5 * len(result.differences), width=10)
+    table = result.differences.assign(option=[_mix_name(r["option"], r["mix"], best)
+                                              for _, r in result.differences.iterrows()])
+    decision_plots.mix_differences(table, ax, label=o.label, unit=o.unit, better=search.better)
+    return {"search": fig, "differences": diff_fig}
+
+
+def render_optimisation(result, images: Mapping[str, bytes], elapsed: float | None = None
+                        ) -> str:
+    """The optimisation report as HTML."""
+    search = result.search
+    o = DECISION_OUTCOME_BY_NAME[search.objective]
+    took = f" · {elapsed:,.0f} s" if elapsed is not None else ""
+    meta = (f"{result.scenario.name} · budget €{search.budget:g}/citizen/year · objective "
+            f"{o.label} · {search.trials} trials × {search.replications} paired replications, "
+            f"batches of {search.batch} · top {search.top} and single-lever options × "
+            f"{search.final_replications} fresh replications · seed {search.seed}"
+            + (f" · {search.futures} sampled futures" if search.futures else "")
+            + f" · {result.scenario.params['weeks']} weeks · "
+            f"{result.scenario.params['population']['citizens']:,} citizens{took}")
+    best = result.best["option"]
+    final = result.final
+    frame = pd.DataFrame({
+        "option": [_mix_name(r["option"], r["mix"], best) for _, r in final.iterrows()],
+        "mix": final["mix"],
+        f"{o.label} ({o.unit}) [95 % CI]": [
+            f"{value(search.objective, r['mean'])} "
+            f"{span(search.objective, r['ci_low'], r['ci_high'])}" for _, r in final.iterrows()],
+        "spent (€/citizen/year)": [f"{x:.2f}" for x in final["spent"]]})
+    trials = result.trials.assign(value=[value(search.objective, v)
+                                         for v in result.trials["value"]])
+    body = [
+        optimisation_answer(result),
+        "<h2>How to read this</h2><p>Optuna's TPE sampler proposed each mix: a funding policy "
+        "and a share of the budget for funding and each money lever. Every trial ran in the "
+        f"same {search.replications} replications (the same seeds), so trials are compared on "
+        "the same towns and chance events; the search saw only the mean of these few runs, "
+        "which flatters the luckiest mixes. The best few were therefore run again with "
+        f"{search.final_replications} fresh seeds, beside every way of spending the whole "
+        "budget on one thing, and compared by paired differences with 95 % t-intervals. The "
+        "split is of the nominal budget; what a mix actually spends can be lower (emergency "
+        "funds pay only in a crisis, training only for volunteers there are, austerity cuts "
+        "everything). Intervals describe the model's randomness, not whether the model is "
+        "right.</p>",
+        figure_html("The best mix against single levers", images["differences"],
+                    "paired differences of the best mix from each single-lever option"),
+        figure_html("Search and re-evaluated mixes", images["search"],
+                    "search history and the shares of the re-evaluated mixes"),
+        "<h2>Re-evaluated options</h2>" + table_html(frame, numeric=frame.columns[2:]),
+        "<h2>Every trial</h2>" + table_html(
+            trials[["trial", "mix", "value"]].rename(
+                columns={"value": f"{o.label}, mean of {search.replications} runs"}),
+            numeric=("trial", f"{o.label}, mean of {search.replications} runs")),
+        "<h2>Base scenario</h2>" + _policy_list([result.scenario]),
+    ]
+    return page(f"Best mix for €{search.budget:g}/citizen/year: {result.scenario.name}",
+                escape(meta), "".join(body))
+
+
+def write_optimisation_report(result, directory: str | Path, elapsed: float | None = None
+                              ) -> Path:
+    """Write the search's ``report.html`` and its figures; return the report."""
+    return write_page(directory, lambda images: render_optimisation(result, images, elapsed),
+                      optimisation_figures(result))
