@@ -25,12 +25,6 @@ from . import decision_plots
 from .compare_plots import colour, grid
 from .report import CSS, figure_html, png
 
-ANSWER_CSS = """
-.answer { background: #eef4fb; border: 1px solid #9db8d9; padding: 0.7em 1.1em; margin: 1em 0; }
-.answer p { margin: 0.45em 0; }
-.answer .verdict { font-size: 1.08em; }
-"""
-
 
 def value(outcome: str, x: float, signed: bool = False) -> str:
     """A value of a decision outcome in its format (``–`` when missing)."""
@@ -51,7 +45,7 @@ def page(title: str, meta: str, body: str) -> str:
     """A whole report page."""
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return ("<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-            f"<title>{escape(title)}</title><style>{CSS}{ANSWER_CSS}</style></head><body>"
+            f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
             f"<h1>{escape(title)}</h1><p class='meta'>{meta} · solidarity-sim "
             f"{escape(package_version())} · {when}</p>{body}</body></html>\n")
 
@@ -391,8 +385,9 @@ def frontier_text(study, options: pd.DataFrame) -> str:
     """The options table as plain text (for the terminal)."""
     frame = options_frame(options)
     ref = options[options["reference"]].iloc[0]
-    return (f"paired differences from {_option_name(ref)} over {study.runs['replication'].nunique()}"
-            " replications, with 95% intervals\n" + frame.to_string(index=False))
+    reps = study.runs["replication"].nunique()
+    return (f"paired differences from {_option_name(ref)} over {reps} replications, with 95% "
+            "intervals\n" + frame.to_string(index=False))
 
 
 def frontier_figures(study, options: pd.DataFrame) -> dict[str, Figure]:
