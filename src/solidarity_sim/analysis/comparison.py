@@ -447,10 +447,9 @@ class Precision:
 
     def widest(self, runs: pd.DataFrame) -> dict[str, float]:
         """The largest paired half-width of each target outcome, over every pair."""
-        table = pd.concat([summarise(runs), pairwise(runs)], ignore_index=True)
-        table = table[table["outcome"].isin(list(self.targets))]
-        half = (table["diff_high"] - table["diff_low"]) / 2
-        return half.groupby(table["outcome"]).max().to_dict()
+        half = pd.concat([((t["diff_high"] - t["diff_low"]) / 2).groupby(t["outcome"]).max()
+                          for t in (summarise(runs), pairwise(runs)) if len(t)], axis=1)
+        return half.max(axis=1)[list(self.targets)].to_dict()
 
     def next_count(self, runs: pd.DataFrame, n: int) -> int:
         """Replications for the next round, or ``n`` when every target is met or at the cap.

@@ -83,6 +83,9 @@ def read_parameter_sets(path: str, policy):
 def handle(args: argparse.Namespace) -> int:
     """Run the exploration, print the robustness table, write the tables and report."""
     _check(args)
+    from ..extras import require
+
+    require("decide", "scenario discovery (PRIM)")
     from ..analysis.comparison import resolve
     from ..analysis.robustness import (
         Threshold,
