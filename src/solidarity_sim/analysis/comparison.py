@@ -185,7 +185,7 @@ def best_by_outcome(runs: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.Da
     for outcome in OUTCOMES:
         if outcome.better == 0:
             continue
-        means = pd.Series({n: np.nanmean(wide[(outcome.name, n)]) for n in names}).dropna()
+        means = pd.Series({n: wide[(outcome.name, n)].mean() for n in names}).dropna()
         if len(means) < 2:
             continue
         order = means.sort_values(ascending=outcome.better < 0, kind="stable").index

@@ -39,12 +39,12 @@ from .decision_runs import (
     DECISION_OUTCOMES,
     SPENT,
     DecisionTask,
+    common_horizon,
     decision_store,
     run_tasks,
     scenario_identity,
 )
 from .decision_space import ITEMS
-from .robustness import common_horizon
 from .statistics import CONFIDENCE, t_interval
 
 BOOTSTRAP_RESAMPLES = 2000

@@ -21,7 +21,7 @@ import pandas as pd
 from ..batch.executors import Executor, using
 from ..batch.store import RunStore, Stored, execute, raise_failures
 from ..model.calendar import WEEKS_PER_YEAR
-from ..model.scenario import Scenario
+from ..model.scenario import Scenario, ScenarioError
 from ..results.outcomes import Outcome
 from ..results.run_result import run
 from .comparison import OUTCOMES
@@ -114,3 +114,18 @@ def run_tasks(tasks: Sequence[DecisionTask], *, store: RunStore | None = None,
 def scenario_identity(scenarios: Sequence[Scenario]) -> dict[str, dict[str, str]]:
     """The part of a study's identity that names its scenarios: name and parameter hash."""
     return {f"p{i:02d}": {"name": s.name, "hash": s.hash} for i, s in enumerate(scenarios)}
+
+
+def common_horizon(scenarios: Sequence[Scenario]) -> int:
+    """The horizon every scenario shares (in weeks).
+
+    Raises:
+        ScenarioError: They differ.
+    """
+    weeks = {s.name: s.params["weeks"] for s in scenarios}
+    if len(set(weeks.values())) > 1:
+        raise ScenarioError("the policies run for different horizons ("
+                            + ", ".join(f"{k}: {v} weeks" for k, v in weeks.items())
+                            + "); give --weeks to run them all equally long")
+    return next(iter(weeks.values()))
+

@@ -43,6 +43,7 @@ from .decision_runs import (
     DECISION_OUTCOMES,
     REPORTED,
     DecisionTask,
+    common_horizon,
     decision_store,
     run_tasks,
     scenario_identity,
@@ -395,18 +396,3 @@ def exploration_store(out: str | Path, policies: Sequence[Scenario], futures: in
                 "policies": [{"name": s.name, "origin": s.origin, "hash": s.hash,
                               "overrides": dict(s.overrides)} for s in policies]}
     return decision_store(out, "robustness exploration", identity, manifest)
-
-
-def common_horizon(scenarios: Sequence[Scenario]) -> int:
-    """The horizon every scenario shares (in weeks).
-
-    Raises:
-        ScenarioError: They differ.
-    """
-    weeks = {s.name: s.params["weeks"] for s in scenarios}
-    if len(set(weeks.values())) > 1:
-        raise ScenarioError("the policies run for different horizons ("
-                            + ", ".join(f"{k}: {v} weeks" for k, v in weeks.items())
-                            + "); give --weeks to run them all equally long")
-    return next(iter(weeks.values()))
-

@@ -87,12 +87,8 @@ def handle(args: argparse.Namespace) -> int:
 
     require("decide", "scenario discovery (PRIM)")
     from ..analysis.comparison import resolve
-    from ..analysis.robustness import (
-        Threshold,
-        common_horizon,
-        exploration_store,
-        run_exploration,
-    )
+    from ..analysis.decision_runs import common_horizon
+    from ..analysis.robustness import Threshold, exploration_store, run_exploration
 
     policies = resolve(args.policies, overrides=overrides(args), where="--set")
     thresholds = [Threshold.parse(t) for t in args.threshold]

@@ -3,13 +3,14 @@
 Plot functions take tables (from :mod:`solidarity_sim.analysis.robustness`,
 :mod:`~solidarity_sim.analysis.cost_effectiveness` and :mod:`~solidarity_sim.analysis.mix`)
 and an optional ``ax``, and return the ``ax``; they never import the model. A policy keeps its
-colour (:func:`~solidarity_sim.viz.compare_plots.colour`) in every figure; green and red are
+colour (:func:`~solidarity_sim.viz.style.colour`) in every figure; green and red are
 kept for better and worse.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from inspect import signature
 
 import numpy as np
 import pandas as pd
@@ -17,9 +18,12 @@ from matplotlib.axes import Axes
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import StrMethodFormatter
 
-from .compare_plots import VERDICT_COLOURS, colour
 from .run_plots import axes_or_new
+from .style import VERDICT_COLOURS, colour
 
+HORIZONTAL = ({"orientation": "horizontal"} if "orientation" in signature(Axes.boxplot).parameters
+              else {"vert": False})
+"""Horizontal box plots on Matplotlib 3.10 and later, and before (``vert`` is deprecated)."""
 FAIL_COLOUR = VERDICT_COLOURS["worse"]
 MEET_COLOUR = "#9a9a9a"
 
@@ -40,17 +44,22 @@ def spread(wide: pd.DataFrame, ax: Axes | None = None, *, label: str = "", unit:
     colours = list(colours or [colour(i) for i in range(len(names))])
     y = np.arange(len(names))[::-1]
     data = [wide[n].dropna().to_numpy() for n in names]
-    parts = ax.boxplot(data, positions=y, vert=False, widths=0.55, patch_artist=True,
-                       showfliers=True, flierprops={"markersize": 3, "alpha": 0.5},
-                       medianprops={"color": "k"})
-    for patch, c in zip(parts["boxes"], colours, strict=True):
-        patch.set(facecolor=c, alpha=0.45, edgecolor=c)
-    means = [x.mean() if x.size else np.nan for x in data]
-    ax.plot(means, y, "D", color="k", markersize=5, label="mean")
+    drawn = [i for i, x in enumerate(data) if x.size]
+    if drawn:
+        parts = ax.boxplot([data[i] for i in drawn], positions=y[drawn], widths=0.55,
+                           patch_artist=True, flierprops={"markersize": 3, "alpha": 0.5},
+                           medianprops={"color": "k"}, **HORIZONTAL)
+        for patch, i in zip(parts["boxes"], drawn, strict=True):
+            patch.set(facecolor=colours[i], alpha=0.45, edgecolor=colours[i])
+        ax.plot([data[i].mean() for i in drawn], y[drawn], "D", color="k", markersize=5,
+                label="mean")
+        _thousands(ax, float(np.abs(np.concatenate([data[i] for i in drawn])).max()))
+    else:
+        ax.text(0.5, 0.5, "not defined in these runs", transform=ax.transAxes, ha="center",
+                va="center", color="0.4")
     ax.set_yticks(y, names)
     ax.set_xlabel(unit)
     ax.set_title(label, fontsize="medium")
-    _thousands(ax, np.nanmax(np.abs(np.concatenate(data))) if data else 0)
     return ax
 
 

@@ -22,8 +22,8 @@ from ..analysis.decision_space import uncertainties
 from ..analysis.robustness import Exploration, Threshold
 from ..results.run_result import package_version
 from . import decision_plots
-from .compare_plots import colour, grid
 from .report import CSS, figure_html, png
+from .style import colour, grid
 
 
 def value(outcome: str, x: float, signed: bool = False) -> str:

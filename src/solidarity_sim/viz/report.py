@@ -31,6 +31,7 @@ from ..analysis.comparison import (
 )
 from ..results.run_result import package_version
 from . import compare_plots
+from .style import grid
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2em auto;
@@ -132,7 +133,7 @@ def headline_table(summary: pd.DataFrame) -> str:
 def difference_figure(summary: pd.DataFrame) -> Figure:
     """Forest plots of every outcome's paired differences from the reference."""
     others = summary["scenario"].nunique() - 1
-    fig, axes = compare_plots.grid(len(OUTCOMES), columns=2, height=1.2 + 0.55 * others)
+    fig, axes = grid(len(OUTCOMES), columns=2, height=1.2 + 0.55 * others)
     for outcome, ax in zip(OUTCOMES, axes, strict=True):
         compare_plots.differences(summary, outcome.name, ax)
     reference = summary["scenario"].iloc[0]
@@ -151,7 +152,7 @@ def _weekly_figure(comparison: Comparison, panel) -> Figure:
     reference = comparison.scenarios[0].name
     crisis = weekly[weekly["scenario"] == reference].groupby("week", as_index=False).mean(
         numeric_only=True)
-    fig, axes = compare_plots.grid(len(TRAJECTORIES), columns=2, height=3.3)
+    fig, axes = grid(len(TRAJECTORIES), columns=2, height=3.3)
     for spec, ax in zip(TRAJECTORIES, axes, strict=True):
         panel(weekly, spec, ax, crisis, reference)
     handles, labels = axes[0].get_legend_handles_labels()
