@@ -15,13 +15,12 @@ from solidarity_sim.model.scenario import load_scenario
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    from ema_workbench import (
-        MultiprocessingEvaluator,
-        Policy,
-        Scenario,
-        SequentialEvaluator,
-        perform_experiments,
-    )
+    import ema_workbench
+    from ema_workbench import MultiprocessingEvaluator, SequentialEvaluator, perform_experiments
+
+# EMA Workbench 2 (Python 3.11) names its points Scenario and Policy; version 3 calls both Sample
+Scenario = getattr(ema_workbench, "Scenario", None) or ema_workbench.Sample
+Policy = getattr(ema_workbench, "Policy", None) or ema_workbench.Sample
 
 TOWN = {"population.citizens": 800, "population.neighbourhoods": 9}
 WEEKS = 40

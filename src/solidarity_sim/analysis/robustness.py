@@ -21,6 +21,7 @@ Runs go through the one batch engine (any executor, stored as they finish, resum
 from __future__ import annotations
 
 import hashlib
+import inspect
 import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -52,7 +53,8 @@ from .decision_space import future_overrides, sample_futures, uncertainties
 from .statistics import CONFIDENCE
 
 PRIM_DENSITY = 0.8
-"""The density PRIM peels towards (EMA Workbench's ``threshold``)."""
+"""The density PRIM peels towards (EMA Workbench 2's ``threshold``; version 3 peels on to its
+minimum mass, and the box is chosen from the trajectory the same way)."""
 PRIM_MIN_COVERAGE = 0.5
 """The box reported is the densest one on the peeling trajectory that still covers this share of
 the failures."""
@@ -274,14 +276,18 @@ def discover(futures: pd.DataFrame, failed: np.ndarray, policy: str, weeks: int,
 
     x = futures[[u.name for u in space]].copy()
     x["kind"] = pd.Categorical(x["kind"], categories=space[0].choices)
+    # EMA Workbench 2.x peels towards a density threshold; 3.x peels to the minimum mass
+    settings = ({"threshold": density}
+                if "threshold" in inspect.signature(prim.Prim.__init__).parameters else {})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        box = prim.Prim(x, np.asarray(failed, dtype=int), threshold=density).find_box()
-    trajectory = box.peeling_trajectory[["coverage", "density", "mass", "res_dim"]].copy()
+        box = prim.Prim(x, np.asarray(failed, dtype=int), **settings).find_box()
+    trajectory = box.peeling_trajectory[["coverage", "density", "mass", "res_dim"]].astype(float)
     wide = trajectory[trajectory["coverage"] >= PRIM_MIN_COVERAGE]
     chosen = int(wide["density"].idxmax()) if len(wide) else 0
     row = trajectory.loc[chosen]
-    limits = _limits(box.box_lims[0], box.box_lims[chosen], box.qp[chosen], space)
+    quasi_p = box.qp if hasattr(box, "qp") else box.p_values  # renamed in EMA Workbench 3
+    limits = _limits(box.box_lims[0], box.box_lims[chosen], quasi_p[chosen], space)
     return Discovery(policy, k, n, limits, float(row["coverage"]), float(row["density"]),
                      float(row["mass"]), trajectory.reset_index(drop=True), chosen)
 
@@ -293,7 +299,7 @@ def _limits(initial: pd.DataFrame, box: pd.DataFrame, qp: Mapping[str, Any],
     for u in space:
         lo, hi = box[u.name].iloc[0], box[u.name].iloc[1]
         lo0, hi0 = initial[u.name].iloc[0], initial[u.name].iloc[1]
-        p = max(v for v in qp.get(u.name, [np.nan]) if v is not None) if u.name in qp else np.nan
+        p = max((v for v in qp.get(u.name, []) if v is not None and v >= 0), default=np.nan)
         if u.choices:
             kept = [c for c in u.choices if c in lo]
             if len(kept) == len([c for c in u.choices if c in lo0]):
