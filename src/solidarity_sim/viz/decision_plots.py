@@ -164,7 +164,8 @@ def _bounds(limits: pd.DataFrame, name: str, values: pd.Series) -> tuple[float, 
 
 
 def frontier(options: pd.DataFrame, ax: Axes | None = None, *, effect_label: str = "",
-             effect_unit: str = "", colours: dict[str, str] | None = None) -> Axes:
+             effect_unit: str = "", colours: dict[str, str] | None = None,
+             line: bool = True) -> Axes:
     """Cost against effect for every option, with 95 % intervals and the efficient frontier.
 
     Args:
@@ -176,6 +177,7 @@ def frontier(options: pd.DataFrame, ax: Axes | None = None, *, effect_label: str
         effect_label: What the effect is (y axis).
         effect_unit: Its unit.
         colours: Colour per policy.
+        line: Join the frontier's options (filled markers show them either way).
     """
     ax = axes_or_new(ax)
     colours = colours or {}
@@ -194,9 +196,10 @@ def frontier(options: pd.DataFrame, ax: Axes | None = None, *, effect_label: str
             ax.annotate(f"{r['budget']:g}", (r["cost"] + dodge, r["effect"]), xytext=(5, 4),
                         textcoords="offset points", fontsize="x-small", color=c)
         ax.plot([], [], "o", color=c, label=policy)
-    line = options[options["status"] == "frontier"].sort_values("cost")
-    ax.plot(line["cost"], line["effect"], "-", color="k", lw=1.2, zorder=0,
-            label="efficient frontier")
+    if line:
+        on = options[options["status"] == "frontier"].sort_values("cost")
+        ax.plot(on["cost"], on["effect"], "-", color="k", lw=1.2, zorder=0,
+                label="efficient frontier")
     ax.plot([], [], "o", mfc="white", mec="0.3", label="dominated (hollow)")
     ax.axhline(0.0, color="0.5", lw=0.8)
     ax.set(xlabel="state spending on civil society (€/citizen/year, as spent)",

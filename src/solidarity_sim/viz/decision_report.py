@@ -399,10 +399,8 @@ def frontier_figures(study, options: pd.DataFrame) -> dict[str, Figure]:
     for e, ax in zip(EFFECTS, axes, strict=True):
         shown = options.assign(effect=options[e.name], effect_low=options[f"{e.name}_low"],
                                effect_high=options[f"{e.name}_high"])
-        if e is not EFFECTS[0]:
-            shown = shown.assign(status="dominated")  # the frontier is the first effect's
         decision_plots.frontier(shown, ax, effect_label=e.label, effect_unit=e.unit,
-                                colours=colours)
+                                colours=colours, line=e is EFFECTS[0])
         ax.set_title(f"{e.label} against cost (numbers: nominal budget)", fontsize="medium")
     fig.suptitle("Cost and effect of every option, paired against the reference, with 95 % "
                  "intervals; filled: on the efficient frontier of need", fontsize="medium")
@@ -488,6 +486,16 @@ def optimisation_answer(result) -> str:
     ]
     if len(tied):
         parts.append(f"<p>Not distinguishable from: {listing(tied)}.</p>")
+    final = result.final.set_index("option")
+    ahead = [o for o in singles["option"]
+             if (final.loc[o, "mean"] - best["mean"]) * search.better > 0]
+    if ahead:
+        parts.append("<p><b>Spending it all on one thing did as well</b>: "
+                     + "; ".join(f"{escape(_mix_name(o, final.loc[o, 'mix'], ''))} had the "
+                                 f"better mean ({value(search.objective, final.loc[o, 'mean'])})"
+                                 for o in ahead)
+                     + ". The search found no mix that beats it clearly; the simpler option "
+                       "is as good an answer.</p>")
     if len(lost):
         parts.append(f"<p>Worse than: {listing(lost)}.</p>")
     others = diffs[diffs["option"].str.startswith("c")]
