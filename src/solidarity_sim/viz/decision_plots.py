@@ -131,6 +131,9 @@ def failures_scatter(futures: pd.DataFrame, failed: np.ndarray, x: str, y: str,
                      labels: tuple[str, str] = ("", "")) -> Axes:
     """The futures on two uncertainties, failures in red, with the PRIM box's limits.
 
+    Futures outside the box's categories (e.g. another crisis kind) are drawn faint: they lie
+    outside the box wherever they fall on these two axes.
+
     Args:
         futures: The futures table.
         failed: Whether the policy failed in each future.
@@ -142,10 +145,18 @@ def failures_scatter(futures: pd.DataFrame, failed: np.ndarray, x: str, y: str,
     """
     ax = axes_or_new(ax)
     failed = np.asarray(failed, dtype=bool)
-    ax.scatter(futures.loc[~failed, x], futures.loc[~failed, y], s=18, color=MEET_COLOUR,
-               label="meets the thresholds")
-    ax.scatter(futures.loc[failed, x], futures.loc[failed, y], s=22, color=FAIL_COLOUR,
-               marker="x", label="fails")
+    inside = np.ones(len(futures), dtype=bool)
+    if limits is not None:
+        for _, row in limits[limits["choices"] != ""].iterrows():
+            inside &= futures[row["uncertainty"]].isin(row["choices"].split(", ")).to_numpy()
+    for keep, alpha, note in ((inside, 1.0, ""), (~inside, 0.25, " (outside the box's "
+                                                                  "categories)")):
+        if not keep.any() or (note and keep.all()):
+            continue
+        ax.scatter(futures.loc[keep & ~failed, x], futures.loc[keep & ~failed, y], s=18,
+                   color=MEET_COLOUR, alpha=alpha, label="meets the thresholds" + note)
+        ax.scatter(futures.loc[keep & failed, x], futures.loc[keep & failed, y], s=22,
+                   color=FAIL_COLOUR, alpha=alpha, marker="x", label="fails" + note)
     if limits is not None and len(limits):
         bounds = limits.set_index("uncertainty")
         x0, x1 = _bounds(bounds, x, futures[x])
@@ -153,7 +164,7 @@ def failures_scatter(futures: pd.DataFrame, failed: np.ndarray, x: str, y: str,
         ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, lw=1.5, ls="--",
                                edgecolor="k", label="PRIM box"))
     ax.set(xlabel=labels[0] or x, ylabel=labels[1] or y)
-    ax.legend(loc="best", fontsize="small")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="x-small", frameon=False)
     return ax
 
 
