@@ -3,8 +3,6 @@ on the local pool and on a real Dask scheduler; bad input exits 2 naming the opt
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -102,16 +100,14 @@ def exit_status(args: list[str]) -> int:
 
 
 @pytest.mark.slow  # worker processes and a Dask cluster
-def test_every_command_gives_the_same_tables_on_the_local_pool_and_on_dask(serial, tmp_path):
-    cli = [sys.executable, "-m", "solidarity_sim.cli"]
+def test_every_command_gives_the_same_tables_on_the_local_pool_and_on_dask(serial, tmp_path,
+                                                                           capsys):
     with dask_cluster(tmp_path) as (address, _):
         for command, args in COMMANDS.items():
-            for engine in (["--workers", "2"], ["--scheduler", address]):
+            for engine, where in ((["--workers", "2"], "local process pool, 2 workers"),
+                                  (["--scheduler", address],
+                                   f"Dask scheduler {address}, 2 workers")):
                 out = tmp_path / f"{command}-{engine[0][2:]}"
-                proc = subprocess.run([*cli, *args, *TOWN, *engine, "--out", str(out)],
-                                      capture_output=True, text=True, timeout=600, check=False)
-                assert proc.returncode == 0, proc.stderr
-                where = "local process pool, 2 workers" if engine[0] == "--workers" else (
-                    f"Dask scheduler {address}, 2 workers")
-                assert where in proc.stderr
+                assert main([*args, *TOWN, *engine, "--out", str(out)]) == 0
+                assert where in capsys.readouterr().err
                 pd.testing.assert_frame_equal(read(out, command), read(serial[command], command))
