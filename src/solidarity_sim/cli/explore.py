@@ -108,9 +108,12 @@ def handle(args: argparse.Namespace) -> int:
         return 130
     elapsed = time.perf_counter() - started
     exploration.save(out)
+    from ..analysis.decision_runs import DECISION_OUTCOME_BY_NAME
+
     note = ""
     if not thresholds:
         median = float(exploration.runs[args.objective].median())
+        median = float(DECISION_OUTCOME_BY_NAME[args.objective].format(median).replace(",", ""))
         thresholds = [Threshold(args.objective,
                                 "<=" if _better(args.objective) < 0 else ">=", median)]
         note = (f"No --threshold was given: the threshold is the median of {args.objective} "

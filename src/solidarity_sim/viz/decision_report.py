@@ -165,6 +165,7 @@ def explore_answer(exploration: Exploration, robust: pd.DataFrame, objective: st
         f"policy of that future (mean regret {value(objective, best['mean_regret'])}); it was "
         f"the best policy in {best['best_in']} of {n} futures. Largest regret of the others: "
         f"{contrast}.</p>",
+        _typical(robust, objective, n),
         f"<p>Thresholds ({wording}): met in "
         + "; ".join(f"{escape(r['policy'])} {r['met']:.0%} [{r['met_low']:.0%}, "
                     f"{r['met_high']:.0%}]" for _, r in robust.iterrows())
@@ -182,6 +183,18 @@ def explore_answer(exploration: Exploration, robust: pd.DataFrame, objective: st
     d = discoveries[best["policy"]]
     parts.append(f"<p>Where {escape(best['policy'])} fails: {escape(d.describe())}.</p>")
     return "<div class='answer'>" + "".join(parts) + "</div>"
+
+
+def _typical(robust: pd.DataFrame, objective: str, n: int) -> str:
+    """The policy with the smallest mean regret, if it is not the minimax-regret one."""
+    typical = robust.sort_values("mean_regret", kind="stable").iloc[0]
+    if typical["policy"] == robust.iloc[0]["policy"]:
+        return ""
+    return (f"<p>Smallest <i>mean</i> regret: <b>{escape(typical['policy'])}</b> "
+            f"({value(objective, typical['mean_regret'])}; the best policy in "
+            f"{typical['best_in']} of {n} futures, but at most "
+            f"{value(objective, typical['max_regret'])} worse): the better choice for the "
+            "typical future, the other for the worst.</p>")
 
 
 def _robust_table(robust: pd.DataFrame, objective: str) -> str:
