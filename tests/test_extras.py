@@ -31,6 +31,7 @@ DISTRIBUTIONS = {  # the distributions of each extra, as named in pyproject.toml
     "app": {"solara", "solara-assets", "ipyvue", "ipyvuetify", "altair", "starlette"},
     "dask": {"dask"},
     "survival": {"lifelines"},
+    "decide": {"ema-workbench", "optuna"},
 }
 
 
@@ -62,7 +63,7 @@ def test_the_core_dependencies_hold_none_of_the_extras():
         assert {name(r) for r in extras[extra]} == distributions, extra
         assert not core & distributions, extra
     assert extras["dask"] == ["dask[distributed]>=2024.1"]
-    assert extras["all"] == ["solidarity-sim[app,dask,survival]"]
+    assert extras["all"] == ["solidarity-sim[app,dask,survival,decide]"]
     assert "solidarity-sim[all]" in extras["dev"]
     assert {"pytest", "pytest-xdist", "hypothesis", "ruff", "jsonschema", "playwright",
             "import-linter"} <= {name(r) for r in extras["dev"]}
@@ -102,6 +103,10 @@ MISSING = [
                   "tcp://127.0.0.1:8786"], id="sweep-scheduler"),
     pytest.param("survival", "validate (its retention curves)", "lifelines",
                  ["validate", "--replications", "2", "--only", "limits"], id="validate"),
+    pytest.param("decide", "scenario discovery (PRIM)", "ema_workbench",
+                 ["explore", "baseline", "pandemic", "--futures", "2"], id="explore"),
+    pytest.param("decide", "the optimiser (Optuna)", "ema_workbench",
+                 ["optimise", "--budget", "10"], id="optimise"),
 ]
 
 
@@ -123,9 +128,11 @@ import solidarity_sim.viz.validation_plots  # its figures without survival curve
 import solidarity_sim.viz.retention_plots  # plots tables: no lifelines needed
 from solidarity_sim.batch.executors import DaskExecutor
 
+from solidarity_sim.ema import ema_model
+
 for extra, attempt in [("survival", lambda: __import__("solidarity_sim.analysis.retention")),
                        ("app", lambda: __import__("solidarity_sim.app.page")),
-                       ("dask", DaskExecutor)]:
+                       ("dask", DaskExecutor), ("decide", ema_model)]:
     try:
         attempt()
     except MissingExtra as err:
@@ -143,6 +150,8 @@ for extra, attempt in [("survival", lambda: __import__("solidarity_sim.analysis.
         "pip install 'solidarity-sim[app]'",
         "the Dask executor needs the 'dask' extra (dask is not installed): "
         "pip install 'solidarity-sim[dask]'",
+        "the EMA Workbench bridge needs the 'decide' extra (ema_workbench is not installed): "
+        "pip install 'solidarity-sim[decide]'",
     ]
 
 

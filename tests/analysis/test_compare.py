@@ -220,7 +220,7 @@ def test_identical_scenarios_differ_by_exactly_zero(tmp_path):
     defined = twin_rows.dropna(subset=["diff"])
     assert len(defined) >= len(OUTCOMES) - 2  # retention and cost need more weeks or money
     assert (defined["diff"] == 0).all() and (defined["diff_low"] == 0).all()
-    assert (defined["verdict"] == "unclear").all()
+    assert (defined["verdict"] == "equal").all()  # not "unclear": identical in every pair
 
 
 def test_the_package_function_stays_callable():

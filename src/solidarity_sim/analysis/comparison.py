@@ -24,6 +24,7 @@ Example:
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
@@ -120,9 +121,11 @@ def summarise(runs: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFram
         confidence: Level of the intervals.
 
     Returns:
-        One row per scenario and outcome: ``n``, ``mean``, ``ci_low``, ``ci_high``, the paired
-        difference from the reference ``diff`` with ``diff_low``, ``diff_high``, Welch's
-        unpaired interval ``unpaired_low``, ``unpaired_high``, and a ``verdict``.
+        One row per scenario and outcome: ``n``, ``mean``, ``ci_low``, ``ci_high``, the mean's
+        Monte Carlo standard error ``se``, the paired difference from the reference ``diff``
+        with ``diff_low``, ``diff_high`` and its standard error ``diff_se``, Welch's unpaired
+        interval ``unpaired_low``, ``unpaired_high``, the share of the difference's variance
+        that pairing saved ``pairing_saving``, and a ``verdict``.
     """
     names, wide = _by_replication(runs)
     rows = []
@@ -130,13 +133,15 @@ def summarise(runs: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFram
         for outcome in OUTCOMES:
             x = wide[(outcome.name, name)].to_numpy()
             mean, low, high = t_interval(x, confidence)
+            n = int(np.count_nonzero(~np.isnan(x)))
             row = {"scenario": name, "outcome": outcome.name, "label": outcome.label,
-                   "unit": outcome.unit, "better": outcome.better,
-                   "n": int(np.count_nonzero(~np.isnan(x))), "mean": mean, "ci_low": low,
-                   "ci_high": high}
+                   "unit": outcome.unit, "better": outcome.better, "n": n, "mean": mean,
+                   "ci_low": low, "ci_high": high,
+                   "se": float(np.nanstd(x, ddof=1) / np.sqrt(n)) if n > 1 else np.nan}
             if name == names[0]:
                 row.update(diff=np.nan, diff_low=np.nan, diff_high=np.nan,
-                           unpaired_low=np.nan, unpaired_high=np.nan, verdict="reference")
+                           unpaired_low=np.nan, unpaired_high=np.nan, verdict="reference",
+                           diff_se=np.nan, pairing_saving=np.nan)
             else:
                 ref = wide[(outcome.name, names[0])].to_numpy()
                 row.update(paired_difference(x, ref, outcome.better, confidence))
@@ -159,7 +164,42 @@ def pairwise(runs: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame
             rows.append({"scenario": b, "versus": a, "outcome": outcome.name,
                          **paired_difference(x, ref, outcome.better, confidence)})
     return pd.DataFrame(rows, columns=["scenario", "versus", "outcome", "diff", "diff_low",
-                                       "diff_high", "unpaired_low", "unpaired_high", "verdict"])
+                                       "diff_high", "unpaired_low", "unpaired_high", "verdict",
+                                       "diff_se", "pairing_saving"])
+
+
+def best_by_outcome(runs: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
+    """For each outcome with a better direction: the best scenario and how sure we are.
+
+    The best is the scenario with the best mean; it is compared, pair by pair (the same
+    seeds), with every other scenario.
+
+    Returns:
+        One row per outcome: ``outcome``, ``best``, its ``mean``, the ``runner_up`` (second
+        best mean) with the paired difference best minus runner-up ``diff``, ``diff_low``,
+        ``diff_high``, and ``tied``: the scenarios whose difference from the best is not clear
+        (comma-separated; empty when the best is clearly better than every other).
+    """
+    names, wide = _by_replication(runs)
+    rows = []
+    for outcome in OUTCOMES:
+        if outcome.better == 0:
+            continue
+        means = pd.Series({n: wide[(outcome.name, n)].mean() for n in names}).dropna()
+        if len(means) < 2:
+            continue
+        order = means.sort_values(ascending=outcome.better < 0, kind="stable").index
+        best = order[0]
+        diffs = {n: paired_difference(wide[(outcome.name, best)].to_numpy(),
+                                      wide[(outcome.name, n)].to_numpy(), outcome.better,
+                                      confidence) for n in order[1:]}
+        runner = diffs[order[1]]
+        rows.append({"outcome": outcome.name, "best": best, "mean": means[best],
+                     "runner_up": order[1], "diff": runner["diff"],
+                     "diff_low": runner["diff_low"], "diff_high": runner["diff_high"],
+                     "tied": ", ".join(n for n, d in diffs.items() if d["verdict"] != "better")})
+    return pd.DataFrame(rows, columns=["outcome", "best", "mean", "runner_up", "diff",
+                                       "diff_low", "diff_high", "tied"])
 
 
 def weekly_bands(weekly: pd.DataFrame, column: str, scale: float = 1.0,
@@ -236,6 +276,7 @@ class Comparison:
         seeds: The seed of each replication (shared by every scenario), derived from ``seed``.
         runs: Tidy outcomes: one row per scenario, replication and outcome.
         weekly: The weekly series: one row per scenario, replication and week.
+        precision: The precision it was run to, if any.
     """
 
     scenarios: list[Scenario]
@@ -243,6 +284,7 @@ class Comparison:
     seeds: list[int]
     runs: pd.DataFrame
     weekly: pd.DataFrame
+    precision: Precision | None = None
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -261,11 +303,11 @@ class Comparison:
         """
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
-        store = comparison_store(out, self.scenarios, self.seed, len(self.seeds))
+        store = comparison_store(out, self.scenarios, self.seed, len(self.seeds),
+                                 self.precision)
         if (out / "manifest.json").is_file():
             store.open()  # refuses the folder of another comparison
-        else:
-            store.write_manifest()
+        store.write_manifest()  # records the seeds of every replication run
         self.summary.to_csv(out / "summary.csv", index=False)
         self.runs.to_parquet(out / "runs.parquet", index=False)
         self.weekly.to_parquet(out / "weekly.parquet", index=False)
@@ -278,8 +320,12 @@ class Comparison:
         manifest = json.loads((src / "manifest.json").read_text())
         scenarios = [Scenario(s["parameters"], s["origin"], tuple(s["overrides"].items()))
                      for s in manifest["scenarios"]]
+        spec = manifest["experiment"]["replications"]
+        precision = (Precision(spec["precision"], spec["start"], spec["cap"])
+                     if isinstance(spec, dict) else None)
         return cls(scenarios, manifest["seed"], manifest["seeds"],
-                   pd.read_parquet(src / "runs.parquet"), pd.read_parquet(src / "weekly.parquet"))
+                   pd.read_parquet(src / "runs.parquet"), pd.read_parquet(src / "weekly.parquet"),
+                   precision)
 
 
 def resolve(scenarios: Sequence[str | Path | Scenario], weeks: int | None = None,
@@ -347,11 +393,15 @@ def run_compare_task(task: CompareTask) -> Stored:
 
 
 def comparison_store(out: str | Path, scenarios: Sequence[Scenario], seed: int,
-                     replications: int) -> RunStore:
-    """The run store of a comparison: identified by its scenarios, seed and replications."""
+                     replications: int, precision: Precision | None = None) -> RunStore:
+    """The run store of a comparison: identified by its scenarios, seed and replications.
+
+    A comparison run to a precision is identified by the precision (targets, first round and
+    cap) instead of its number of replications, which it finds as it goes.
+    """
     identity = {"scenarios": {scenario_key(i): {"name": s.name, "hash": s.hash}
                               for i, s in enumerate(scenarios)}, "seed": seed,
-                "replications": replications,
+                "replications": replications if precision is None else precision.spec(),
                 "outcomes": {o.name: o.spec() for o in OUTCOMES}}
     manifest = {
         "package": "solidarity-sim", "origin": " vs ".join(s.name for s in scenarios),
@@ -365,11 +415,60 @@ def comparison_store(out: str | Path, scenarios: Sequence[Scenario], seed: int,
                     what="set of scenarios, seed or replications")
 
 
+@dataclass(frozen=True)
+class Precision:
+    """Run a comparison until its paired intervals are narrow enough (or a cap is reached).
+
+    Attributes:
+        targets: The largest allowed half-width of every paired-difference interval, per
+            outcome, in the outcome's reported unit (e.g. ``{"unmet_need": 2.0}``).
+        start: Replications of the first round.
+        cap: The most replications to run.
+    """
+
+    targets: Mapping[str, float]
+    start: int = 10
+    cap: int = 100
+
+    def __post_init__(self) -> None:
+        unknown = set(self.targets) - set(OUTCOME_BY_NAME)
+        if unknown:
+            raise ValueError(f"no outcome {sorted(unknown)[0]!r}; allowed: "
+                             f"{', '.join(OUTCOME_BY_NAME)}")
+        if min(self.targets.values(), default=1.0) <= 0:
+            raise ValueError("every precision must be above 0")
+        if not 2 <= self.start <= self.cap:
+            raise ValueError(f"need 2 <= start ({self.start}) <= cap ({self.cap})")
+
+    def spec(self) -> dict[str, Any]:
+        """The precision as stored in a comparison's identity."""
+        return {"precision": dict(sorted(self.targets.items())), "start": self.start,
+                "cap": self.cap}
+
+    def widest(self, runs: pd.DataFrame) -> dict[str, float]:
+        """The largest paired half-width of each target outcome, over every pair."""
+        half = pd.concat([((t["diff_high"] - t["diff_low"]) / 2).groupby(t["outcome"]).max()
+                          for t in (summarise(runs), pairwise(runs)) if len(t)], axis=1)
+        return half.max(axis=1)[list(self.targets)].to_dict()
+
+    def next_count(self, runs: pd.DataFrame, n: int) -> int:
+        """Replications for the next round, or ``n`` when every target is met or at the cap.
+
+        The half-width shrinks about as 1/sqrt(n): the next round aims at the count that meets
+        the widest target, plus a tenth, and adds at least one replication.
+        """
+        ratio = max(self.widest(runs).get(k, np.inf) / h for k, h in self.targets.items())
+        if ratio <= 1 or n >= self.cap:
+            return n
+        return min(self.cap, max(n + 1, math.ceil(1.1 * n * ratio ** 2)))
+
+
 def run_comparison(scenarios: Sequence[str | Path | Scenario], *, replications: int = 10,
                    seed: int = 0, weeks: int | None = None,
                    overrides: Mapping[str, Any] | None = None, workers: int | None = None,
                    executor: Executor | None = None, out: str | Path | None = None,
-                   progress: Callable[[int, int], None] | None = None) -> Comparison:
+                   progress: Callable[[int, int], None] | None = None,
+                   precision: Precision | None = None) -> Comparison:
     """Run every scenario ``replications`` times with shared seeds; collect the results.
 
     Args:
@@ -385,6 +484,9 @@ def run_comparison(scenarios: Sequence[str | Path | Scenario], *, replications: 
         out: A folder to store every run in as it finishes; if it holds some runs of this same
             comparison, only the missing runs are computed.
         progress: Called as ``progress(done, total)`` each time a run finishes.
+        precision: Add replications in rounds (from ``precision.start``) until every paired
+            interval of its outcomes is narrow enough or ``precision.cap`` is reached;
+            ``replications`` is then ignored.
 
     Returns:
         The :class:`Comparison`.
@@ -398,14 +500,21 @@ def run_comparison(scenarios: Sequence[str | Path | Scenario], *, replications: 
     if replications < 1:
         raise ValueError(f"replications must be at least 1, not {replications}")
     resolved = resolve(scenarios, weeks, overrides)
-    seeds = [derive_seed(seed, k) for k in range(replications)]
-    tasks = [CompareTask(i, k, seeds[k], scenario) for k in range(replications)
-             for i, scenario in enumerate(resolved)]
-    store = comparison_store(out, resolved, seed, replications).open() if out else None
-    with using(executor, workers, len(tasks)) as engine:
-        done = execute(engine, run_compare_task, tasks, store=store, progress=progress)
-    raise_failures(done, store)
-    return _assemble(resolved, seed, seeds, tasks, done)
+    n = replications if precision is None else precision.start
+    store = (comparison_store(out, resolved, seed, n, precision).open() if out else None)
+    with using(executor, workers, n * len(resolved)) as engine:
+        while True:
+            seeds = [derive_seed(seed, k) for k in range(n)]
+            tasks = [CompareTask(i, k, seeds[k], scenario) for k in range(n)
+                     for i, scenario in enumerate(resolved)]
+            done = execute(engine, run_compare_task, tasks, store=store, progress=progress)
+            raise_failures(done, store)
+            comparison = _assemble(resolved, seed, seeds, tasks, done)
+            more = n if precision is None else precision.next_count(comparison.runs, n)
+            if more == n:
+                comparison.precision = precision
+                return comparison
+            n = more
 
 
 def _assemble(scenarios: list[Scenario], seed: int, seeds: list[int],

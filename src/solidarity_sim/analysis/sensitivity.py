@@ -22,11 +22,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..batch.experiment import ExperimentError
 from ..batch.sweep import load_manifest, load_table
-from .statistics import CONFIDENCE
+from ..model.series import SERIES
+from .statistics import CONFIDENCE, t_interval
+
+SERIES_UNITS = {s.name: s.unit for s in SERIES}
 
 RESAMPLES = 1000
 """Bootstrap resamples for the confidence intervals."""
@@ -52,6 +54,7 @@ class Analysis:
         labels: Outcome name -> axis label.
         runs: Finished runs used.
         planned: Runs in the design.
+        scales: Outcome name -> how to show it (unit, multiplier, possible range).
     """
 
     experiment: str
@@ -61,11 +64,50 @@ class Analysis:
     labels: dict[str, str]
     runs: int
     planned: int
+    scales: dict[str, Scale]
 
     @property
     def name(self) -> str:
         """The file stem of the table: ``sobol``, ``morris``, ``rbd_fast`` or ``main_effects``."""
         return {"lhs": "rbd_fast", "grid": "main_effects"}.get(self.method, self.method)
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How an outcome is shown, and the values it can take.
+
+    Attributes:
+        unit: The unit shown (``%`` for shares, as ``run`` and ``compare`` show them).
+        factor: Multiplier from the stored value to the shown one (100 for shares).
+        low: Smallest possible stored value.
+        high: Largest possible stored value.
+    """
+
+    unit: str
+    factor: float = 1.0
+    low: float = -np.inf
+    high: float = np.inf
+
+
+def outcome_scale(spec: dict[str, Any], weeks: int, values: pd.Series) -> Scale:
+    """How to show an outcome of an experiment file, and its possible range.
+
+    A week (``peak_week``) lies in the outcome's window; a share in [0, 1] (shown in percent);
+    an outcome that is never negative in the runs cannot be (counts, money, need).
+    """
+    unit = SERIES_UNITS.get(spec["column"], "")
+    if spec["stat"] == "peak_week":
+        start, end = spec["window"]
+        return Scale("week", 1.0, start, (end if end is not None else weeks) - 1)
+    if spec.get("per"):
+        unit = f"{unit} per {SERIES_UNITS.get(spec['per'], spec['per'])}".replace(
+            "/week per ", " per ")
+    elif unit == "share" and spec["stat"] != "total":
+        return Scale("%", 100.0, 0.0, 1.0)
+    elif spec["stat"] == "total":
+        unit = unit.removesuffix("/week") + " in all"
+    low = 0.0 if (values.dropna() >= 0).all() else -np.inf
+    return Scale(unit, 1.0, low)
 
 
 def analyse(out: str | Path) -> Analysis:
@@ -87,8 +129,10 @@ def analyse(out: str | Path) -> Analysis:
     points = design.drop_duplicates("point").set_index("point")[factors]
     points = points.join(runs.groupby("point")[outcomes].mean())
     labels = {name: spec["label"] for name, spec in exp["outcomes"].items()}
+    scales = {name: outcome_scale(spec, exp["weeks"], runs[name])
+              for name, spec in exp["outcomes"].items()}
     if method == "grid":
-        table = main_effects(runs, exp["parameters"], outcomes)
+        table = main_effects(runs, exp["parameters"], outcomes, scales)
     else:
         missing = points[outcomes[0]].isna()
         if missing.any():
@@ -107,7 +151,7 @@ def analyse(out: str | Path) -> Analysis:
         table = indices(method, problem, points, outcomes, seed=exp["seed"],
                         levels=exp["design"]["levels"])
     return Analysis(manifest["name"], method, table, points.reset_index(), labels, len(runs),
-                    len(design))
+                    len(design), scales)
 
 
 def indices(method: str, problem: dict[str, Any], points: pd.DataFrame, outcomes: list[str],
@@ -145,24 +189,27 @@ def indices(method: str, problem: dict[str, Any], points: pd.DataFrame, outcomes
     return pd.DataFrame(rows)
 
 
-def main_effects(runs: pd.DataFrame, grid: dict[str, list[Any]], outcomes: list[str]
-                 ) -> pd.DataFrame:
+def main_effects(runs: pd.DataFrame, grid: dict[str, list[Any]], outcomes: list[str],
+                 scales: dict[str, Scale] | None = None) -> pd.DataFrame:
     """Each outcome's mean at each value of each factor, over all runs, with a 95 % t-interval.
+
+    The interval is cut to the values the outcome can take (a week within its window, a share
+    within [0, 1]).
 
     Args:
         runs: One row per finished run (factor and outcome columns).
         grid: Factor path -> its values, in the order to report them.
         outcomes: The outcome columns.
+        scales: Outcome -> its :class:`Scale` (its possible range); default: unbounded.
     """
     rows = []
     for outcome in outcomes:
+        bound = (scales or {}).get(outcome, Scale(""))
         for factor, values in grid.items():
             for value in values:
-                y = runs.loc[runs[factor] == value, outcome].dropna()
-                n, mean = len(y), float(y.mean()) if len(y) else np.nan
-                half = (stats.t.ppf((1 + CONFIDENCE) / 2, n - 1) * y.std(ddof=1) / np.sqrt(n)
-                        if n > 1 else np.nan)
+                y = runs.loc[runs[factor] == value, outcome].dropna().to_numpy(dtype=float)
+                mean, low, high = t_interval(y)
                 rows.append({"outcome": outcome, "parameter": factor, "value": value,
-                             "mean": mean, "ci_low": mean - half, "ci_high": mean + half,
-                             "n": n})
+                             "mean": mean, "ci_low": max(low, bound.low),
+                             "ci_high": min(high, bound.high), "n": len(y)})
     return pd.DataFrame(rows)

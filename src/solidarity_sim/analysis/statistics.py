@@ -46,7 +46,10 @@ def welch_interval(a: np.ndarray, b: np.ndarray, confidence: float = CONFIDENCE
 
 
 def difference_verdict(better: int, low: float, high: float) -> str:
-    """Word a difference: better / worse (or higher / lower), unclear if 0 is in the interval.
+    """Word a difference: better / worse (or higher / lower), unclear, equal or undefined.
+
+    Unclear if 0 is in the interval; equal if the interval is exactly 0 (the same value in
+    every pair).
 
     Args:
         better: +1 if higher values are better, -1 if lower are, 0 if neither.
@@ -54,11 +57,14 @@ def difference_verdict(better: int, low: float, high: float) -> str:
         high: Upper bound.
 
     Returns:
-        ``better``, ``worse``, ``higher``, ``lower``, ``unclear``, or ``undefined`` when there is
+        ``better``, ``worse``, ``higher``, ``lower``, ``unclear``, ``equal``, or ``undefined``
+        when there is
         no interval (the outcome is not defined for a scenario).
     """
     if np.isnan(low) or np.isnan(high):
         return "undefined"
+    if low == 0 == high:
+        return "equal"
     if low <= 0 <= high:
         return "unclear"
     higher = low > 0
@@ -71,13 +77,23 @@ def paired_difference(x: np.ndarray, ref: np.ndarray, better: int,
                       confidence: float = CONFIDENCE) -> dict[str, Any]:
     """Mean paired difference ``x - ref`` with its t-interval, Welch's interval and verdict.
 
+    Also its standard error ``diff_se`` and ``pairing_saving``: the share of the variance of
+    the difference that pairing removed, ``1 - var(x - ref) / (var(x) + var(ref))`` (0 for
+    independent runs, near 1 when common random numbers make the pairs move together).
+
     Args:
         x: One value per replication.
         ref: The reference's values, replication by replication (the same seeds).
         better: Which way is better (see :func:`difference_verdict`).
         confidence: Level of the intervals.
     """
-    diff, low, high = t_interval(x - ref, confidence)
+    d = np.asarray(x, dtype=float) - np.asarray(ref, dtype=float)
+    diff, low, high = t_interval(d, confidence)
     u_low, u_high = welch_interval(x, ref, confidence)
+    d = d[~np.isnan(d)]
+    se = float(d.std(ddof=1) / np.sqrt(d.size)) if d.size > 1 else np.nan
+    unpaired = np.nanvar(x, ddof=1) + np.nanvar(ref, ddof=1) if d.size > 1 else np.nan
+    saving = float(1 - d.var(ddof=1) / unpaired) if unpaired and unpaired > 0 else np.nan
     return {"diff": diff, "diff_low": low, "diff_high": high, "unpaired_low": u_low,
-            "unpaired_high": u_high, "verdict": difference_verdict(better, low, high)}
+            "unpaired_high": u_high, "verdict": difference_verdict(better, low, high),
+            "diff_se": se, "pairing_saving": saving}

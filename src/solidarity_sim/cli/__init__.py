@@ -20,8 +20,8 @@ from importlib import import_module
 from ..extras import MissingExtra
 from ..model.scenario import ScenarioError
 
-COMMANDS = ("run", "scenarios", "sweep", "analyze", "schema", "check", "compare", "app", "validate",
-            "calibrate")
+COMMANDS = ("run", "scenarios", "sweep", "analyze", "schema", "check", "compare", "explore",
+            "frontier", "optimise", "app", "validate", "calibrate")
 """Modules of this package that register a subcommand, in the order ``--help`` lists them."""
 
 

@@ -42,7 +42,7 @@ def handle(args: argparse.Namespace) -> int:
     analysis.points.to_csv(points_file, index=False)
     fig = sensitivity_figure(analysis.table, analysis.method, analysis.labels,
                              title=f"{analysis.experiment}: {METHOD_TITLE[analysis.method]} "
-                                   f"({analysis.runs:,} runs)")
+                                   f"({analysis.runs:,} runs)", scales=analysis.scales)
     figure_file = out / "sensitivity.png"
     fig.savefig(figure_file, dpi=120)
     with pd.option_context("display.width", 120, "display.max_rows", 200,

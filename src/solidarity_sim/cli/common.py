@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
 
 from ..model.scenario import parse_assignment
 from . import CommandError
+
+T = TypeVar("T")
 
 EXECUTORS = ("local", "dask")
 """The engines of ``--executor`` (``batch.executors.EXECUTORS``, repeated so that ``--help`` stays
@@ -123,3 +128,53 @@ def open_executor(args: argparse.Namespace):
         raise CommandError(f"--scheduler {args.scheduler}: cannot reach the Dask scheduler "
                            f"({err}); start one with `dask scheduler` and give its address, "
                            "e.g. tcp://127.0.0.1:8786") from None
+
+
+def add_batch_options(parser: argparse.ArgumentParser, out_help: str) -> None:
+    """Add the options of every batch command: seed, horizon, overrides, executor, ``--out``."""
+    add_override_options(parser)
+    add_executor_options(parser)
+    parser.add_argument("--out", help=out_help)
+
+
+def output_folder(args: argparse.Namespace, default: Path) -> Path:
+    """The ``--out`` folder (or ``default``); refuse a path that is a file."""
+    out = Path(args.out) if args.out else default
+    if out.exists() and not out.is_dir():
+        raise CommandError(f"--out {out}: exists and is not a folder; give a folder for the "
+                           "results")
+    return out
+
+
+def run_batch(args: argparse.Namespace, out: Path, what: str, stored: int,
+              job: Callable[..., T]) -> T | None:
+    """Run a batch job on the executor the options ask for, with a progress bar.
+
+    Says on stderr how many runs and where (and how many are already stored in ``out``), shows
+    a bar of runs, and turns Ctrl-C or SIGTERM (how batch systems stop jobs) into a message
+    saying that the finished runs are kept.
+
+    Args:
+        args: The parsed options (``--workers``, ``--executor``, ``--scheduler``).
+        out: The store's folder.
+        what: The runs in words, e.g. ``300 runs (100 futures x 3 policies)``.
+        stored: Runs already in ``out``.
+        job: ``job(executor, progress)`` runs the batch and returns its result.
+
+    Returns:
+        The job's result, or None if it was interrupted (the caller exits with 130).
+    """
+    signal.signal(signal.SIGTERM, _interrupt)
+    with open_executor(args) as executor, run_progress() as progress:
+        print(f"{what} on {executor.describe()}, stored in {out}/"
+              + (f"; {stored} already there, not run again" if stored else ""), file=sys.stderr)
+        try:
+            return job(executor, progress)
+        except KeyboardInterrupt:
+            print(f"\ninterrupted: the finished runs are kept in {out}/; run the same "
+                  "command again to compute the rest", file=sys.stderr)
+            return None
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import signal
-import sys
 import time
 from pathlib import Path
 
@@ -13,8 +11,9 @@ from .common import (
     add_executor_options,
     add_override_options,
     check_executor_options,
-    open_executor,
+    output_folder,
     overrides,
+    run_batch,
 )
 
 
@@ -33,7 +32,14 @@ def register(subparsers) -> None:
                    help="two or more bundled scenario names or TOML files; the first is the "
                         "reference")
     p.add_argument("--replications", type=int, default=10,
-                   help="runs per scenario, at least 2 (default: 10)")
+                   help="runs per scenario, at least 2 (default: 10); with --precision, the "
+                        "first round")
+    p.add_argument("--precision", action="append", default=[], metavar="[OUTCOME=]H",
+                   help="add replications until every paired-difference interval of OUTCOME "
+                        "(default: unmet_need) has a half-width of at most H in the outcome's "
+                        "unit, e.g. 2 or volunteer_share=0.5 (repeatable)")
+    p.add_argument("--max-replications", type=int, default=100,
+                   help="the most replications --precision may run (default: 100)")
     add_override_options(p)
     add_executor_options(p)
     p.add_argument("--out", help="output folder, resumed if it holds some runs of the same "
@@ -51,39 +57,67 @@ def _check_arguments(args: argparse.Namespace) -> None:
     check_executor_options(args)
 
 
+def precision_of(args: argparse.Namespace):
+    """The :class:`~solidarity_sim.analysis.comparison.Precision` of ``--precision``, or None.
+
+    Raises:
+        CommandError: A bad outcome or half-width, or a cap below the first round.
+    """
+    if not args.precision:
+        return None
+    from ..analysis.comparison import OUTCOME_BY_NAME, Precision
+
+    targets = {}
+    for text in args.precision:
+        name, _, number = text.rpartition("=")
+        name = name.strip() or "unmet_need"
+        if name not in OUTCOME_BY_NAME:
+            raise CommandError(f"--precision {text!r}: no outcome {name!r}; allowed: "
+                               f"{', '.join(OUTCOME_BY_NAME)}")
+        try:
+            half = float(number)
+        except ValueError:
+            half = -1.0
+        if not half > 0:
+            raise CommandError(f"--precision {text!r}: the half-width {number!r} must be a "
+                               f"number above 0, in {OUTCOME_BY_NAME[name].unit}")
+        targets[name] = half
+    if args.max_replications < args.replications:
+        raise CommandError(f"--max-replications {args.max_replications}: allowed: at least "
+                           f"--replications ({args.replications})")
+    return Precision(targets, args.replications, args.max_replications)
+
+
 def handle(args: argparse.Namespace) -> int:
     """Run the comparison, print its headline table, write its tables and report."""
     _check_arguments(args)
-    from ..analysis.comparison import comparison_store, resolve, run_comparison, spending_gaps
+    from ..analysis.comparison import (
+        OUTCOMES,
+        comparison_store,
+        resolve,
+        run_comparison,
+        spending_gaps,
+    )
 
     scenarios = resolve(args.scenarios, overrides=overrides(args), where="--set")
+    precision = precision_of(args)
     names = [s.name for s in scenarios]
-    out = Path(args.out) if args.out else Path("results") / ("compare-" + "-vs-".join(names))
-    if out.exists() and not out.is_dir():
-        raise CommandError(f"--out {out}: exists and is not a folder; give a folder to write "
-                           "the comparison into")
+    out = output_folder(args, Path("results") / ("compare-" + "-vs-".join(names)))
     total = len(scenarios) * args.replications
-
-    from tqdm import tqdm
-
+    what = (f"{total} runs ({len(names)} scenarios x {args.replications} replications)"
+            if precision is None else
+            f"runs of {len(names)} scenarios in rounds from {args.replications} replications "
+            f"until the paired intervals are narrow enough (at most {args.max_replications})")
     started = time.perf_counter()
-    signal.signal(signal.SIGTERM, _interrupt)  # batch systems stop jobs with SIGTERM
-    stored = len(comparison_store(out, scenarios, args.seed, args.replications).done())
-    with open_executor(args) as executor:
-        print(f"{total} runs ({len(names)} scenarios x {args.replications} replications) on "
-              f"{executor.describe()}, stored in {out}/"
-              + (f"; {stored} already there, not run again" if stored else ""), file=sys.stderr)
-        with tqdm(total=total, unit="run", disable=None, leave=False, file=sys.stderr) as bar:
-            try:
-                comparison = run_comparison(
-                    scenarios, replications=args.replications, seed=args.seed,
-                    executor=executor, out=out,
-                    progress=lambda done, _: bar.update(done - bar.n))
-            except KeyboardInterrupt:
-                print(f"\ninterrupted: the finished runs are kept in {out}/; run the same "
-                      "command again to compute the rest", file=sys.stderr)
-                return 130
+    stored = len(comparison_store(out, scenarios, args.seed, args.replications,
+                                  precision).done())
+    comparison = run_batch(args, out, what, stored, lambda executor, progress: run_comparison(
+        scenarios, replications=args.replications, seed=args.seed, executor=executor, out=out,
+        progress=progress, precision=precision))
+    if comparison is None:
+        return 130
     elapsed = time.perf_counter() - started
+    total = len(comparison.runs) // len(OUTCOMES)
 
     comparison.save(out)  # the runs are kept even if the report fails
 
@@ -103,5 +137,3 @@ def handle(args: argparse.Namespace) -> int:
     return 0
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt

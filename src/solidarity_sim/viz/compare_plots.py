@@ -6,25 +6,13 @@ model. Each scenario keeps one colour in every figure: its position among the sc
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
 from .run_plots import axes_or_new, shade_crises
-
-PALETTE = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3",
-           "#8c8c8c", "#ccb974", "#64b5cd")
-VERDICT_COLOURS = {"better": "#2a9d4b", "worse": "#c8372d", "unclear": "#8c8c8c",
-                   "higher": "#4c72b0", "lower": "#4c72b0", "undefined": "#bbbbbb"}
-
-
-def colour(position: int) -> str:
-    """The colour of the scenario at ``position`` (0 is the reference)."""
-    return PALETTE[position % len(PALETTE)]
+from .style import VERDICT_COLOURS, colour
 
 
 def trajectory(bands: pd.DataFrame, ax: Axes | None = None, *, title: str = "",
@@ -121,17 +109,3 @@ def _pad_around_zero(ax: Axes, rows: pd.DataFrame) -> None:
     low, high = values.min(), values.max()
     pad = 0.08 * (high - low) if high > low else max(abs(high), 1.0) * 0.1
     ax.set_xlim(low - pad, high + pad)
-
-
-def grid(panels: int, columns: int = 2, height: float = 3.2, width: float = 12.0
-         ) -> tuple[Figure, list[Axes]]:
-    """A figure with ``panels`` axes in rows of ``columns``; unused axes are hidden."""
-    from matplotlib import pyplot as plt
-
-    rows = math.ceil(panels / columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(width, height * rows),
-                             constrained_layout=True, squeeze=False)
-    flat = list(axes.flat)
-    for ax in flat[panels:]:
-        ax.set_visible(False)
-    return fig, flat[:panels]

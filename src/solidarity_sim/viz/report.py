@@ -23,6 +23,7 @@ from ..analysis.comparison import (
     OUTCOMES,
     TRAJECTORIES,
     Comparison,
+    best_by_outcome,
     pairwise,
     spending_gaps,
     weekly_bands,
@@ -30,6 +31,7 @@ from ..analysis.comparison import (
 )
 from ..results.run_result import package_version
 from . import compare_plots
+from .style import grid
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2em auto;
@@ -42,14 +44,17 @@ th, td { border: 1px solid #ccc; padding: 0.35em 0.6em; vertical-align: top; }
 th { background: #f3f3f3; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.better { background: #dcf2e1; } td.worse { background: #f8dcda; }
-td.unclear, td.undefined { background: #f4f4f4; color: #555; }
-td.higher, td.lower { background: #e1e9f6; }
+td.unclear, td.undefined, td.equal { background: #f4f4f4; color: #555; }
+td.higher, td.lower { background: #ece3f3; }
 .diff { display: block; font-weight: 600; }
 .warning { background: #fff4d6; border: 1px solid #e0b84c; padding: 0.6em 1em; margin: 1em 0; }
 .warning li { margin: 0.3em 0; }
 .legend span { padding: 0.1em 0.5em; margin-right: 0.5em; border: 1px solid #ccc; }
 img { max-width: 100%; height: auto; }
 .small { font-size: 0.88em; color: #444; }
+.answer { background: #eef4fb; border: 1px solid #9db8d9; padding: 0.7em 1.1em; margin: 1em 0; }
+.answer p { margin: 0.45em 0; }
+.answer .verdict { font-size: 1.08em; }
 """
 
 
@@ -74,7 +79,8 @@ def describe_verdict(row: pd.Series, reference: str) -> str:
     """Say in words what a difference means, e.g. 'better than great-recession'."""
     words = {"better": f"better than {reference}", "worse": f"worse than {reference}",
              "higher": f"higher than {reference}", "lower": f"lower than {reference}",
-             "unclear": "no clear difference", "undefined": "not defined for one of the two"}
+             "unclear": "no clear difference", "equal": "equal in every replication",
+             "undefined": "not defined for one of the two"}
     return words[row["verdict"]]
 
 
@@ -127,12 +133,12 @@ def headline_table(summary: pd.DataFrame) -> str:
 def difference_figure(summary: pd.DataFrame) -> Figure:
     """Forest plots of every outcome's paired differences from the reference."""
     others = summary["scenario"].nunique() - 1
-    fig, axes = compare_plots.grid(len(OUTCOMES), columns=2, height=1.2 + 0.55 * others)
+    fig, axes = grid(len(OUTCOMES), columns=2, height=1.2 + 0.55 * others)
     for outcome, ax in zip(OUTCOMES, axes, strict=True):
         compare_plots.differences(summary, outcome.name, ax)
     reference = summary["scenario"].iloc[0]
     fig.suptitle(f"Paired difference from {reference}: mean and 95 % interval over replications"
-                 "\n(green: better, red: worse, grey: no clear difference, blue: higher or "
+                 "\n(green: better, red: worse, grey: no clear difference, purple: higher or "
                  "lower where neither is better)", fontsize="medium")
     return fig
 
@@ -146,7 +152,7 @@ def _weekly_figure(comparison: Comparison, panel) -> Figure:
     reference = comparison.scenarios[0].name
     crisis = weekly[weekly["scenario"] == reference].groupby("week", as_index=False).mean(
         numeric_only=True)
-    fig, axes = compare_plots.grid(len(TRAJECTORIES), columns=2, height=3.3)
+    fig, axes = grid(len(TRAJECTORIES), columns=2, height=3.3)
     for spec, ax in zip(TRAJECTORIES, axes, strict=True):
         panel(weekly, spec, ax, crisis, reference)
     handles, labels = axes[0].get_legend_handles_labels()
@@ -222,7 +228,7 @@ def _glance(summary: pd.DataFrame) -> str:
 
 LEGEND = ("<p class='legend small'>Cell colour: <span style='background:#dcf2e1'>better</span>"
           "<span style='background:#f8dcda'>worse</span><span style='background:#f4f4f4'>no "
-          "clear difference (the interval contains 0)</span><span style='background:#e1e9f6'>"
+          "clear difference (the interval contains 0)</span><span style='background:#ece3f3'>"
           "higher or lower, where neither is better</span></p>")
 
 
@@ -254,8 +260,9 @@ def _pairs(runs: pd.DataFrame) -> str:
 
 def _numbers(summary: pd.DataFrame) -> str:
     header = ("<tr><th>scenario</th><th>outcome</th><th>unit</th><th>n</th><th>mean</th>"
-              "<th>95 % CI</th><th>paired difference</th><th>paired 95 % CI</th>"
-              "<th>unpaired (Welch) 95 % CI</th><th>verdict</th></tr>")
+              "<th>95 % CI</th><th>Monte Carlo s.e.</th><th>paired difference</th>"
+              "<th>paired 95 % CI</th><th>unpaired (Welch) 95 % CI</th>"
+              "<th>variance saved by pairing</th><th>verdict</th></tr>")
     rows = []
     for _, r in summary.iterrows():
         o = r["outcome"]
@@ -264,11 +271,85 @@ def _numbers(summary: pd.DataFrame) -> str:
             f"<td>{escape(r['unit'])}</td><td class='num'>{r['n']}</td>"
             f"<td class='num'>{fmt(o, r['mean'])}</td>"
             f"<td class='num'>{interval(o, r['ci_low'], r['ci_high'])}</td>"
+            f"<td class='num'>{fmt(o, r['se'])}</td>"
             f"<td class='num'>{fmt(o, r['diff'], True)}</td>"
             f"<td class='num'>{interval(o, r['diff_low'], r['diff_high'], True)}</td>"
             f"<td class='num'>{interval(o, r['unpaired_low'], r['unpaired_high'], True)}</td>"
+            f"<td class='num'>{_percent(r['pairing_saving'])}</td>"
             f"<td>{escape(r['verdict'])}</td></tr>")
     return f"<table>{header}{''.join(rows)}</table>"
+
+
+def _percent(share: float) -> str:
+    return "–" if share is None or not math.isfinite(share) else f"{share:.0%}"
+
+
+def answer(comparison: Comparison) -> str:
+    """The answer first: the best scenario on each outcome, how sure, and at what cost."""
+    best = best_by_outcome(comparison.runs)
+    summary = comparison.summary
+    n = len(comparison.seeds)
+    rows = []
+    for _, r in best.iterrows():
+        o = OUTCOME_BY_NAME[r["outcome"]]
+        sure = ("clearly best (every paired interval excludes 0)" if not r["tied"]
+                else f"not distinguishable from {r['tied']}")
+        mean = summary[(summary["scenario"] == r["best"])
+                       & (summary["outcome"] == r["outcome"])].iloc[0]
+        rows.append(
+            f"<tr><th>{escape(o.label)}<br><span class='small'>{escape(o.unit)}; "
+            f"{'higher' if o.better > 0 else 'lower'} is better</span></th>"
+            f"<td><b>{escape(r['best'])}</b></td><td class='num'>{fmt(o.name, r['mean'])} "
+            f"<span class='small'>{interval(o.name, mean['ci_low'], mean['ci_high'])}</span>"
+            f"</td><td class='num'>Δ {fmt(o.name, r['diff'], True)} "
+            f"{interval(o.name, r['diff_low'], r['diff_high'], True)}<br><span class='small'>"
+            f"against {escape(r['runner_up'])}</span></td><td>{escape(sure)}</td></tr>")
+    first = comparison.scenarios[0].params
+    years = first["weeks"] / 52
+    spent = summary[summary["outcome"] == "state_spending"].set_index("scenario")["mean"]
+    cost = "; ".join(f"{escape(name)} €{value / first['population']['citizens'] / years:.2f}"
+                     for name, value in spent.items())
+    gaps = spending_gaps(summary)
+    spend = ("they spend within 5 % of each other: compared at equal cost" if not gaps else
+             "<b>they do not spend equally</b> (see the warning below): a difference mixes how "
+             "the money is spent with how much")
+    return (f"<div class='answer'><p class='verdict'><b>Which scenario did best</b>, outcome by "
+            f"outcome, over {n} paired replications (best minus the runner-up, 95 % "
+            "interval):</p><table><tr><th>outcome</th><th>best</th><th>its mean [95 % CI]</th>"
+            f"<th>lead</th><th>how sure</th></tr>{''.join(rows)}</table>"
+            f"<p>Cost (state spending on civil society, €/citizen/year): {cost}; {spend}.</p>"
+            "</div>")
+
+
+def _precision(comparison: Comparison) -> str:
+    """How precise the differences are: the target if one was set, and the gain of pairing."""
+    summary = comparison.summary
+    saving = pd.concat([summary["pairing_saving"],
+                        pairwise(comparison.runs)["pairing_saving"]]).dropna()
+    text = (f"<p>Every mean has a Monte Carlo standard error (the spread of the mean over "
+            f"repeated comparisons of {len(comparison.seeds)} replications; 'Every number' "
+            "lists them). Because replications share seeds, the paired differences are far "
+            "more precise than independent runs would give: pairing removed a median "
+            f"{_percent(saving.median())} of the variance of the differences (range "
+            f"{_percent(saving.min())} to {_percent(saving.max())}).</p>"
+            if len(saving) else "")
+    p = comparison.precision
+    if p is None:
+        return text
+    widest = p.widest(comparison.runs)
+    met = all(widest.get(k, math.inf) <= h for k, h in p.targets.items())
+    rows = "".join(
+        f"<tr><td>{escape(OUTCOME_BY_NAME[k].label)}</td><td class='num'>{fmt(k, h)}</td>"
+        f"<td class='num'>{fmt(k, widest.get(k, math.nan))}</td>"
+        f"<td>{escape(OUTCOME_BY_NAME[k].unit)}</td></tr>" for k, h in p.targets.items())
+    verdict = ("every target was met" if met else
+               f"<b>the cap of {p.cap} replications was reached before every target was met"
+               "</b>")
+    return (f"<p>Run to a precision: replications were added (from {p.start}, at most "
+            f"{p.cap}) until every paired-difference interval's half-width was at most the "
+            f"target; {len(comparison.seeds)} replications were needed and {verdict}.</p>"
+            "<table><tr><th>outcome</th><th>target half-width</th><th>widest half-width "
+            f"reached</th><th>unit</th></tr>{rows}</table>" + text)
 
 
 def _definitions() -> str:
@@ -309,7 +390,8 @@ def _how_to_read(comparison: Comparison) -> str:
         f"in twenty). More replications give narrower intervals.</p>")
 
 
-def _figure(title: str, data: bytes, alt: str) -> str:
+def figure_html(title: str, data: bytes, alt: str) -> str:
+    """A titled section with a PNG embedded as base64 (the report opens offline)."""
     encoded = base64.b64encode(data).decode("ascii")
     return (f"<h2>{escape(title)}</h2><img alt='{escape(alt)}' "
             f"src='data:image/png;base64,{encoded}'>")
@@ -346,15 +428,18 @@ def render(comparison: Comparison, images: dict[str, bytes], elapsed: float | No
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         f"<title>Comparison: {escape(names)}</title><style>{CSS}</style></head><body>"
         f"<h1>Scenario comparison: {escape(names)}</h1><p class='meta'>{meta}</p>"
-        f"{warning_html}<h2>At a glance</h2>{_glance(summary)}{_pairs(comparison.runs)}"
+        f"{answer(comparison)}{warning_html}"
+        f"<h2>Each scenario against {escape(first.name)}</h2>{_glance(summary)}"
+        f"{_pairs(comparison.runs)}"
         f"<h2>How to read this</h2>{_how_to_read(comparison)}"
-        + _figure("Differences from the reference", images["differences"],
+        f"<h2>Precision</h2>{_precision(comparison)}"
+        + figure_html("Differences from the reference", images["differences"],
                   "forest plots of paired differences with 95 % intervals")
-        + _figure("Trajectories", images["trajectories"],
+        + figure_html("Trajectories", images["trajectories"],
                   "weekly mean of each scenario with 95 % bands")
         + "<p class='small'>Lines: mean over replications; bands: 95 % interval of the mean; "
           "grey shading: weeks in which a crisis is under way in the reference scenario.</p>"
-        + _figure("Weekly differences from the reference", images["weekly-differences"],
+        + figure_html("Weekly differences from the reference", images["weekly-differences"],
                   "weekly paired differences with 95 % bands")
         + "<p class='small'>Each scenario's series minus the reference's in the same "
           "replication (the same seed), week by week: mean and 95 % band over replications. "

@@ -54,11 +54,17 @@ def need(ts: pd.DataFrame, ax: Axes | None = None) -> Axes:
 
 
 def organisations(ts: pd.DataFrame, ax: Axes | None = None) -> Axes:
-    """Active CSOs, formal and informal."""
+    """Active CSOs: formal associations and informal groups stacked, so that both show.
+
+    The top of the stack is every active CSO (drawn as lines, the total hid the formal
+    associations whenever there was no informal group).
+    """
     ax = shade_crises(ts, axes_or_new(ax))
-    ax.plot(ts["week"], ts["csos_formal"], label="formal associations")
-    ax.plot(ts["week"], ts["csos_informal"], label="informal groups")
-    ax.plot(ts["week"], ts["csos_active"], color="k", lw=1, ls="--", label="all active CSOs")
+    ax.stackplot(ts["week"], ts["csos_formal"], ts["csos_informal"],
+                 labels=["formal associations", "informal groups"],
+                 colors=["#2f5d9e", "#e08a1e"], alpha=0.8)
+    ax.plot(ts["week"], ts["csos_active"], color="k", lw=0.8,
+            label="all active CSOs (top of the stack)")
     ax.set(title="Civil-society organisations", xlabel="week", ylabel="number of CSOs",
            ylim=(0, 1.3 * max(ts["csos_active"].max(), 1)))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))

@@ -14,6 +14,27 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from ..model.parameters import iter_params  # noqa: E402
+
+PARAMETERS = dict(iter_params())
+
+
+def parameter_label(path: str) -> str:
+    """A readable name for a parameter's dotted path, with its unit.
+
+    ``csos.factors.meaning`` -> ``meaning factor (level)``; ``state.funding.policy`` ->
+    ``funding policy``; ``state.levers.training`` -> ``training (€/citizen/year)``.
+    """
+    parts = path.split(".")
+    words = [p.replace("_", " ") for p in parts[1:] if p != "levers"] or [parts[0]]
+    if len(words) > 1 and words[-2] == "factors":
+        words = [*words[:-2], f"{words[-1]} factor"]
+    param = PARAMETERS.get(path)
+    unit = param.unit if param is not None and param.unit not in ("", "share") else ""
+    name = " ".join(words[-2:])
+    return f"{name} ({unit})" if unit else name
+
+
 INDEX_LABEL = {"sobol": "Sobol' index (share of the outcome's variance)",
                "lhs": "RBD-FAST first-order index (share of variance)"}
 
@@ -22,20 +43,10 @@ METHOD_TITLE = {"sobol": "Sobol' indices", "lhs": "RBD-FAST first-order indices"
                 "morris": "Morris screening", "grid": "main effects"}
 
 
-def shared_prefix(paths: list[str]) -> str:
-    """The dotted prefix all paths share, e.g. ``csos.factors.`` (empty if none)."""
-    parts = [p.split(".") for p in paths]
-    shared = 0
-    while all(len(p) > shared + 1 and p[shared] == parts[0][shared] for p in parts):
-        shared += 1
-    return "".join(f"{part}." for part in parts[0][:shared])
-
-
 def _parameter_axis(ax: Axes, paths: list[str]) -> list[str]:
-    """Label the parameter axis with the shared prefix; return the paths without it."""
-    prefix = shared_prefix(paths)
-    ax.set_ylabel(f"parameter ({prefix}…)" if prefix else "parameter")
-    return [p[len(prefix):] for p in paths]
+    """Label the parameter axis; return each parameter's readable name."""
+    ax.set_ylabel("parameter")
+    return [parameter_label(p) for p in paths]
 
 
 def index_bars(indices: pd.DataFrame, ax: Axes | None = None,
@@ -76,11 +87,10 @@ def morris_scatter(indices: pd.DataFrame, ax: Axes | None = None) -> Axes:
         ax: Axes to draw on (default: a new figure).
     """
     ax = ax or plt.figure(figsize=(6, 4)).gca()
-    prefix = shared_prefix(list(indices["parameter"]))
     ax.errorbar(indices["mu_star"], indices["sigma"], xerr=indices["mu_star_conf"], fmt="o",
                 capsize=2)
     for _, row in indices.iterrows():
-        ax.annotate(row["parameter"][len(prefix):], (row["mu_star"], row["sigma"]),
+        ax.annotate(parameter_label(row["parameter"]), (row["mu_star"], row["sigma"]),
                     textcoords="offset points", xytext=(4, 4), fontsize="small")
     ax.set_xlabel("μ*: mean |elementary effect| (outcome units)")
     ax.set_ylabel("σ: spread of elementary effects")
@@ -91,30 +101,39 @@ def morris_scatter(indices: pd.DataFrame, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def main_effect(effects: pd.DataFrame, ax: Axes | None = None, ylabel: str = "") -> Axes:
+def main_effect(effects: pd.DataFrame, ax: Axes | None = None, ylabel: str = "",
+                factor: float = 1.0) -> Axes:
     """An outcome's mean at each value of one factor, with 95 % confidence intervals.
+
+    A numeric factor gets points joined by a line; a categorical one (a funding policy) gets
+    bars, as its values have no order.
 
     Args:
         effects: One outcome's and one factor's rows: ``parameter``, ``value``, ``mean``,
             ``ci_low``, ``ci_high``.
         ax: Axes to draw on (default: a new figure).
-        ylabel: Label of the outcome axis.
+        ylabel: Label of the outcome axis, with its unit.
+        factor: Multiplier of the values (100 to show shares in percent).
     """
     ax = ax or plt.figure(figsize=(4, 3)).gca()
+    mean, low, high = (factor * effects[c].to_numpy(dtype=float)
+                       for c in ("mean", "ci_low", "ci_high"))
+    err = np.vstack([mean - low, high - mean])
     numeric = pd.api.types.is_numeric_dtype(pd.Series(list(effects["value"])))
-    x = effects["value"].astype(float) if numeric else np.arange(len(effects))
-    err = np.vstack([effects["mean"] - effects["ci_low"], effects["ci_high"] - effects["mean"]])
-    ax.errorbar(x, effects["mean"], yerr=err, fmt="o-", capsize=3)
-    if not numeric:
-        ax.set_xticks(x, [str(v) for v in effects["value"]])
-    ax.set_xlabel(effects["parameter"].iloc[0])
+    if numeric:
+        ax.errorbar(effects["value"].astype(float), mean, yerr=err, fmt="o-", capsize=3)
+    else:
+        x = np.arange(len(effects))
+        ax.bar(x, mean, yerr=err, capsize=4, color="#8fb3d9", edgecolor="#2f5d9e", width=0.6)
+        ax.set_xticks(x, [str(v).replace("_", " ") for v in effects["value"]])
+    ax.set_xlabel(parameter_label(effects["parameter"].iloc[0]))
     ax.set_ylabel(textwrap.fill(ylabel, 32))
-    ax.grid(alpha=0.3)
+    ax.grid(axis="y", alpha=0.3)
     return ax
 
 
 def sensitivity_figure(table: pd.DataFrame, method: str, labels: dict[str, str],
-                       title: str = "") -> Figure:
+                       title: str = "", scales: dict | None = None) -> Figure:
     """All outcomes of an analysis in one figure.
 
     Args:
@@ -122,7 +141,10 @@ def sensitivity_figure(table: pd.DataFrame, method: str, labels: dict[str, str],
         method: ``sobol``, ``morris``, ``lhs`` or ``grid``.
         labels: Outcome name -> label (panel titles, or y axes of main effects).
         title: Figure title.
+        scales: Outcome name -> its unit and multiplier (``unit``, ``factor``), for main
+            effects in the units ``run`` and ``compare`` use (percent for shares).
     """
+    scales = scales or {}
     outcomes = list(dict.fromkeys(table["outcome"]))
     if method == "grid":
         factors = list(dict.fromkeys(table["parameter"]))
@@ -132,8 +154,11 @@ def sensitivity_figure(table: pd.DataFrame, method: str, labels: dict[str, str],
         for i, outcome in enumerate(outcomes):
             for j, factor in enumerate(factors):
                 rows = table[(table["outcome"] == outcome) & (table["parameter"] == factor)]
-                main_effect(rows, axes[i, j], ylabel=labels.get(outcome, outcome) if j == 0
-                            else "")
+                scale = scales.get(outcome)
+                name = labels.get(outcome, outcome)
+                unit = f" ({scale.unit})" if scale is not None and scale.unit else ""
+                main_effect(rows, axes[i, j], ylabel=f"{name}{unit}" if j == 0 else "",
+                            factor=scale.factor if scale is not None else 1.0)
     else:
         fig, axes = plt.subplots(1, len(outcomes), squeeze=False, layout="constrained",
                                  figsize=(max(6.5, 4.6 * len(outcomes)),
