@@ -1,0 +1,344 @@
+"""The shared lesson's views: the student's CSO and plan, the projector, and the debrief.
+
+Every view is redrawn when its lesson changes (:func:`use_lesson`: a thread per page waits on
+:meth:`~.lesson.Lesson.wait`, so a page learns of a new week as soon as it is simulated) and
+copies what it shows under the town's lock. The data attributes ``data-week`` and
+``data-stepped-at`` (the server's clock when the week ended, in ms) let a browser measure how
+long a week takes to reach the page.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Callable
+
+import numpy as np
+import segno
+import solara
+
+from ..model.parameters import FACTORS
+from .classroom import CLASSROOM_CRISES, FACTOR_LABELS, event_label
+from .debrief import RESULTS, export, link_words, practice_links, results_by_cso
+from .lesson import (
+    BUDGET,
+    MAX_POINTS,
+    PRACTICE_HINTS,
+    SPEEDS,
+    Lesson,
+    LessonError,
+    Seat,
+    month_of,
+    month_start,
+)
+from .views import TownPicture, png
+
+CSS = """
+.ss-card { padding: 10px 14px; }
+.ss-big { font-size: 1.9rem; font-weight: 600; color: #222; }
+.ss-code { font-size: 2.6rem; font-weight: 700; letter-spacing: 0.2em; color: #1f3a93; }
+.ss-url { font-size: 1.25rem; }
+.ss-alert { background: #fde9d9; border-left: 6px solid #c44e52; padding: 6px 12px;
+            font-size: 1.1rem; margin: 4px 0; display: block; }
+.ss-figure { display: inline-block; margin: 4px 18px 4px 0; }
+.ss-figure b { display: block; font-size: 1.6rem; }
+.ss-figure span { color: #555; }
+.ss-plan td { padding: 2px 6px; font-size: 1.05rem; }
+.ss-points { font-size: 1.3rem; font-weight: 600; min-width: 1.6em; text-align: center; }
+.ss-hint { color: #666; font-size: 0.9rem; }
+.ss-table { border-collapse: collapse; font-size: 1.02rem; width: 100%; }
+.ss-table th, .ss-table td { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: right; }
+.ss-table th:nth-child(-n+2), .ss-table td:nth-child(-n+2) { text-align: left; }
+.ss-error { color: #b00020; font-size: 1.1rem; display: block; }
+"""
+
+
+def use_lesson(lesson: Lesson) -> int:
+    """Redraw the calling view whenever ``lesson`` changes; return the lesson's version."""
+    version = solara.use_reactive(lesson.version)
+
+    def watch(cancel: threading.Event) -> None:
+        seen = version.value
+        while not cancel.is_set() and not lesson.ended:
+            now = lesson.wait(seen, 0.5)
+            if now != seen:
+                seen = now
+                version.value = now  # redraws the page in this thread
+
+    solara.use_thread(watch, dependencies=[lesson], intrusive_cancel=False)
+    return version.value
+
+
+def week_line(lesson: Lesson) -> str:
+    """``Week 12 of 520 · month 3``."""
+    week = lesson.week
+    return f"Week {week} of {lesson.weeks} · month {month_of(week) + 1}"
+
+
+@solara.component
+def WeekHeader(lesson: Lesson, title: str, version: int):
+    """The title, the week, and the teacher's crises and funding changes so far.
+
+    ``version`` (the lesson's, as every view takes it) changes when the view must be redrawn.
+    """
+    with lesson.lock:
+        line = week_line(lesson)
+        news = [f"Week {e.week}: {event_label(e)}" for e in lesson.model.events
+                if e.kind != "practice"] if lesson.model is not None else []
+    stamp = {"data-week": str(lesson.week), "data-stepped-at": f"{lesson.stepped_at * 1000:.0f}"}
+    with solara.Column(gap="2px"):
+        solara.HTML(tag="div", unsafe_innerHTML=f"{title}", classes=["ss-big"])
+        solara.HTML(tag="div", unsafe_innerHTML=line, classes=["ss-week"], attributes=stamp)
+        for item in news[-3:]:
+            solara.HTML(tag="div", unsafe_innerHTML=item, classes=["ss-alert"])
+
+
+def cso_figures(lesson: Lesson, cso: int) -> dict[str, str]:
+    """This week's figures of one CSO, formatted (``–`` before the first week)."""
+    with lesson.lock:
+        rows = [r for r in lesson.weekly[-len(lesson.seats):] if r["cso"] == cso]
+    if not rows:
+        return dict.fromkeys(["volunteers", "tiredness", "recognition", "help", "money"], "–")
+    r = rows[0]
+    tired = "–" if np.isnan(r["tiredness"]) else f"{r['tiredness']:.0%}"
+    return {"volunteers": f"{r['volunteers']:,}", "tiredness": tired,
+            "recognition": f"{r['recognition']:.2f}", "help": f"{r['help']:,.0f}",
+            "money": f"€{r['money']:,.0f}"}
+
+
+SMALL_BUTTON = {"min-width": "44px", "padding": "0 8px"}
+
+FIGURE_LABELS = {
+    "volunteers": "volunteers",
+    "tiredness": "tiredness of your volunteers",
+    "recognition": "recognition (0 to 1)",
+    "help": "help given (need units this week)",
+    "money": "money",
+}
+
+
+@solara.component
+def StudentView(lesson: Lesson, seat: Seat):
+    """A student's page: their CSO this week and their plan for next month."""
+    version = use_lesson(lesson)
+    solara.Style(CSS)
+    if lesson.ended:
+        solara.Text("The lesson has ended. Thank you!", classes=["ss-big"])
+        return
+    with solara.Column(gap="10px", style={"padding": "10px", "max-width": "760px"}):
+        WeekHeader(lesson, f"{seat.name} runs CSO {seat.cso + 1}", version)
+        closed = not lesson.model.cso_table.active[seat.cso]
+        with solara.Card("Your CSO this week", classes=["ss-card", "ss-mine"]):
+            if closed:
+                solara.Text("Your CSO has closed: no volunteers and no money left.",
+                            classes=["ss-error"])
+            figures = cso_figures(lesson, seat.cso)
+            solara.HTML(tag="div", unsafe_innerHTML="".join(
+                f'<div class="ss-figure ss-{k}"><b>{figures[k]}</b><span>{label}</span></div>'
+                for k, label in FIGURE_LABELS.items()))
+        PlanEditor(lesson, seat, version)
+
+
+@solara.component
+def PlanEditor(lesson: Lesson, seat: Seat, version: int):
+    """The month's effort points: a − and a + per practice, and the points left."""
+    error = solara.use_reactive("")
+    plan = dict(seat.plan)
+    left = BUDGET - sum(plan.values())
+    start = month_start(month_of(lesson.week) + 1)
+
+    def change(factor: str, by: int) -> Callable[[], None]:
+        def act() -> None:
+            try:
+                lesson.choose(seat.token, {**seat.plan, factor: seat.plan[factor] + by})
+                error.value = ""
+            except LessonError as err:
+                error.value = str(err)
+        return act
+
+    with solara.Card(f"Your plan from week {start} (month {month_of(start) + 1})",
+                     classes=["ss-card", "ss-plan"]):
+        solara.HTML(tag="div", unsafe_innerHTML=(
+            f"<b class='ss-left'>{left}</b> of {BUDGET} effort points left this month. "
+            f"Each point is a tenth of a practice's level; the plan takes effect at the start "
+            f"of the next month."))
+        for f in FACTORS:
+            with solara.Row(gap="6px", style={"align-items": "center",
+                                              "border-top": "1px solid #eee"}):
+                solara.HTML(tag="div", unsafe_innerHTML=(
+                    f"<b>{FACTOR_LABELS[f]}</b><br><span class='ss-hint'>{PRACTICE_HINTS[f]}"
+                    f"</span>"), style={"flex": "1"})
+                solara.Button("−", on_click=change(f, -1), disabled=plan[f] == 0,
+                              outlined=True, classes=[f"ss-less-{f}"], style=SMALL_BUTTON)
+                solara.HTML(tag="span", unsafe_innerHTML=str(plan[f]),
+                            classes=["ss-points", f"ss-points-{f}"])
+                solara.Button("+", on_click=change(f, +1),
+                              disabled=plan[f] == MAX_POINTS or left == 0, outlined=True,
+                              classes=[f"ss-more-{f}"], style=SMALL_BUTTON)
+        if error.value:
+            solara.Text(error.value, classes=["ss-error"])
+
+
+def qr_png(url: str) -> bytes:
+    """A QR code of ``url`` (PNG)."""
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="png", scale=7, border=2)
+    return buffer.getvalue()
+
+
+@solara.component
+def JoinCard(lesson: Lesson, join_url: str, version: int):
+    """Where students join: the address, the code and a QR code that carries both."""
+    url = f"{join_url}?code={lesson.code}"
+    qr = solara.use_memo(lambda: qr_png(url), [url])
+    with solara.Card("Join the lesson", classes=["ss-card"]):
+        with solara.Row(gap="16px", style={"align-items": "center"}):
+            solara.Image(qr, width="170px")
+            with solara.Column(gap="4px"):
+                solara.HTML(tag="div", unsafe_innerHTML=f"Open <b>{join_url}</b>",
+                            classes=["ss-url"])
+                solara.HTML(tag="div", unsafe_innerHTML="and enter the code")
+                solara.HTML(tag="div", unsafe_innerHTML=lesson.code, classes=["ss-code"])
+                solara.Text(f"{len(lesson.joined())} of {len(lesson.seats)} students joined")
+
+
+@solara.component
+def TeacherControls(lesson: Lesson, version: int):
+    """Play, pause, step a week or a month, the speed, and the crisis and funding buttons."""
+    playing, running = lesson.playing, lesson.model.running
+    next_month = month_start(month_of(lesson.week) + 1)
+    stop_at = solara.use_reactive(0)
+
+    with solara.Card("The town's clock", classes=["ss-card"]):
+        with solara.Row(gap="6px", style={"flex-wrap": "wrap"}):
+            solara.Button("▶ Play", on_click=lesson.play, disabled=playing or not running,
+                          color="primary")
+            solara.Button("❚❚ Pause", on_click=lesson.pause, disabled=not playing)
+            solara.Button("+1 week", on_click=lesson.step, disabled=playing or not running)
+            solara.Button(f"to week {next_month}", on_click=lambda: lesson.play(next_month),
+                          disabled=playing or not running)
+        with solara.Row(gap="12px", style={"align-items": "center"}):
+            solara.Select("Weeks a second", values=list(SPEEDS), value=lesson.speed,
+                          on_value=lesson.set_speed, style={"max-width": "150px"})
+            solara.InputInt("Stop at week", value=stop_at, style={"max-width": "120px"})
+            solara.Button("play to it", on_click=lambda: lesson.play(stop_at.value),
+                          disabled=playing or not running or stop_at.value <= lesson.week)
+    with solara.Card("Act now", classes=["ss-card"]):
+        cut = lesson.model.funding_cut
+        with solara.Row(gap="6px", style={"flex-wrap": "wrap"}):
+            for kind in CLASSROOM_CRISES:
+                solara.Button(f"{kind} crisis", color="error", outlined=True,
+                              on_click=lambda kind=kind: lesson.intervene(kind),
+                              disabled=not running)
+            solara.Button("cut funding", color="warning", outlined=True,
+                          on_click=lambda: lesson.intervene("cut funding"),
+                          disabled=cut or not running)
+            solara.Button("restore funding", color="success", outlined=True,
+                          on_click=lambda: lesson.intervene("restore funding"),
+                          disabled=not cut or not running)
+
+
+def class_table(lesson: Lesson) -> str:
+    """Every CSO's figures side by side, and the class's totals, as an HTML table."""
+    rows, totals = [], {"volunteers": 0, "help": 0.0, "money": 0.0}
+    with lesson.lock:
+        last = {r["cso"]: r for r in lesson.weekly[-len(lesson.seats):]}
+        seats = list(lesson.seats)
+    for seat in seats:
+        r = last.get(seat.cso)
+        figures = cso_figures(lesson, seat.cso)
+        rows.append(f"<tr><td>{seat.cso + 1}</td><td>{seat.name or '–'}</td>"
+                    + "".join(f"<td>{figures[k]}</td>" for k in FIGURE_LABELS) + "</tr>")
+        if r is not None:
+            for k in totals:
+                totals[k] += r[k]
+    head = "".join(f"<th>{t}</th>" for t in ("CSO", "student", "volunteers", "tiredness",
+                                             "recognition", "help", "money"))
+    total = (f"<tr><th></th><th>class</th><th>{totals['volunteers']:,}</th><th></th><th></th>"
+             f"<th>{totals['help']:,.0f}</th><th>€{totals['money']:,.0f}</th></tr>")
+    return f"<table class='ss-table'><tr>{head}</tr>{''.join(rows)}{total}</table>"
+
+
+def town_figures(lesson: Lesson) -> str:
+    """The town's headline figures this week."""
+    with lesson.lock:
+        series = lesson.model.datacollector.model_vars
+        if not series.get("week"):
+            return "The town starts when the teacher presses ▶ Play or +1 week."
+        last = {name: values[-1] for name, values in series.items()}
+    return (f"<b>{last['volunteers']:,}</b> volunteers ({last['volunteer_share']:.0%} of "
+            f"citizens) · unmet need <b>{last['unmet_need']:,.0f}</b> units a week · "
+            f"<b>{last['csos_active']}</b> CSOs and groups active")
+
+
+@solara.component
+def TownImage(lesson: Lesson, version: int):
+    """The town picture of this week (see :class:`~.views.TownPicture`)."""
+    picture = solara.use_memo(lambda: TownPicture(lesson.model), [lesson])
+
+    def draw() -> bytes:
+        with lesson.lock:
+            picture.update(lesson.model)
+        return png(picture.figure)
+
+    image = solara.use_memo(draw, [picture, lesson.week])
+    with solara.Div(classes=["ss-town"]):
+        solara.Image(picture.background, width="100%")
+        solara.Image(image, width="100%", classes=["ss-layer"])
+
+
+@solara.component
+def ProjectorView(lesson: Lesson, join_url: str, on_end: Callable[[], None],
+                  out_folder: str):
+    """The teacher's page: join card, clock, buttons, every CSO side by side, the debrief."""
+    version = use_lesson(lesson)
+    solara.Style(CSS)
+    tab = solara.use_reactive(0)
+    if lesson.ended:
+        solara.Text("This lesson has ended.", classes=["ss-big"])
+        return
+    with solara.Column(gap="10px", style={"padding": "10px"}):
+        with solara.ColumnsResponsive(12, large=[4, 8]):
+            with solara.Column(gap="10px"):
+                JoinCard(lesson, join_url, version)
+                TeacherControls(lesson, version)
+            with solara.Column(gap="10px"):
+                WeekHeader(lesson, f"Lesson {lesson.code}: {len(lesson.seats)} CSOs, one town",
+                           version)
+                solara.HTML(tag="div", unsafe_innerHTML=town_figures(lesson),
+                            classes=["ss-figures"])
+                with solara.lab.Tabs(value=tab):
+                    with solara.lab.Tab("Class"):
+                        solara.HTML(tag="div", unsafe_innerHTML=class_table(lesson))
+                    with solara.lab.Tab("Town"):
+                        TownImage(lesson, version)
+                    with solara.lab.Tab("Debrief"):
+                        Debrief(lesson, out_folder, on_end, version)
+
+
+@solara.component
+def Debrief(lesson: Lesson, out_folder: str, on_end: Callable[[], None], version: int):
+    """Which practices went with which results; export the lesson; end it."""
+    written = solara.use_reactive("")
+    table = results_by_cso(lesson)
+    links = practice_links(table[table["student"] != ""])
+    cells = "".join(
+        f"<tr><td>{FACTOR_LABELS[f]}</td>"
+        + "".join(f"<td>{link_words(links.loc[f, r])}</td>" for r in RESULTS) + "</tr>"
+        for f in FACTORS)
+    head = "".join(f"<th>{t}</th>" for t in ("more points on", *RESULTS.values()))
+    solara.Text("Across the CSOs run by students: did those that spent more on a practice "
+                    "do better? (+1: always, 0: no relation, −1: always worse; what went "
+                    "together, not proof of cause.)")
+    solara.HTML(tag="div", unsafe_innerHTML=f"<table class='ss-table'><tr>{head}</tr>{cells}"
+                                            "</table>")
+
+    def save() -> None:
+        written.value = str(export(lesson, f"{out_folder}/lesson-{lesson.code}"))
+
+    with solara.Row(gap="8px", style={"margin-top": "10px"}):
+        solara.Button("Export the lesson", on_click=save, color="primary", outlined=True)
+        solara.Button("End the lesson", on_click=on_end, color="error", outlined=True)
+    if written.value:
+        solara.Text(f"Written to {written.value}/ (report.html, Parquet tables, choices by "
+                    "month)")
