@@ -8,15 +8,10 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
-import signal
 import socket
 import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -46,16 +41,9 @@ from solidarity_sim.model.agents import Role
 from solidarity_sim.model.network import neighbourhood_grid
 from solidarity_sim.model.scenario import Scenario, ScenarioError
 from solidarity_sim.model.solidarity_model import SolidarityModel
+from tests.helpers import EXECUTABLE, ROOT, TIMEOUT_MS, running_server
 
-ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "app"
-EXECUTABLE = Path(sys.executable).parent / "solidarity-sim"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-dev-shm-usage"]
-TIMEOUT_MS = 60_000
-"""Longest wait for any condition on the page (a busy machine is slow, not wrong)."""
 PLAYED_WEEKS = 3
 """Weeks that playing must advance before the test pauses."""
 STEADY_MS = 1500
@@ -295,12 +283,6 @@ def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
                           timeout=timeout, check=False)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_app_refuses_a_bad_port_or_host_in_one_paragraph():
     bad = cli("app", "--port", "70000")
     assert bad.returncode == 2 and "invalid port 70000" in bad.stderr
@@ -323,42 +305,8 @@ def test_app_refuses_a_bad_port_or_host_in_one_paragraph():
 @pytest.fixture(scope="module")
 def server():
     """``solidarity-sim app`` on a free loopback port, stopped after the module's tests."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    log = (ARTIFACTS / "server.log").open("w")
-    proc = subprocess.Popen([str(EXECUTABLE), "app", "--port", str(port)], stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as reply:
-                if reply.status == 200:
-                    break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the app server did not start; see {ARTIFACTS / 'server.log'}")
-            time.sleep(0.5)
-    yield url
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.is_file():
-        pytest.fail("Debian's Chromium is missing: apt-get install chromium (.ci/run does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with running_server(["app"], ARTIFACTS) as (url, _):
+        yield url
 
 
 class Session:

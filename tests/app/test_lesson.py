@@ -23,6 +23,7 @@ from solidarity_sim.app.lesson import (
     month_of,
     month_start,
     plan_from_levels,
+    plan_week,
 )
 from solidarity_sim.model.csos import F
 from solidarity_sim.model.parameters import FACTORS
@@ -58,6 +59,7 @@ def test_months_of_the_lesson_cover_a_year_of_52_weeks():
     starts = [month_start(m) for m in range(13)]
     assert starts == [0, 5, 9, 13, 18, 22, 26, 31, 35, 39, 44, 48, 52]
     assert all(month_of(w) == m for m in range(12) for w in range(starts[m], starts[m + 1]))
+    assert [plan_week(w) for w in (0, 1, 4, 5, 6, 52)] == [0, 5, 5, 5, 9, 52]
 
 
 def test_a_plan_spends_at_most_the_budget_in_whole_points():

@@ -108,6 +108,12 @@ def month_of(week: int) -> int:
     return (week * 12) // WEEKS_PER_YEAR
 
 
+def plan_week(week: int) -> int:
+    """The week a plan chosen now takes effect: the first month start from ``week`` on."""
+    month = month_of(week)
+    return week if month_start(month) == week else month_start(month + 1)
+
+
 def new_code(length: int) -> str:
     """A random code of :data:`CODE_LETTERS`."""
     return "".join(secrets.choice(CODE_LETTERS) for _ in range(length))

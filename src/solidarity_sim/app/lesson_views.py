@@ -30,6 +30,7 @@ from .lesson import (
     Seat,
     month_of,
     month_start,
+    plan_week,
 )
 from .views import TownPicture, png
 
@@ -145,7 +146,7 @@ def PlanEditor(lesson: Lesson, seat: Seat, version: int):
     error = solara.use_reactive("")
     plan = dict(seat.plan)
     left = BUDGET - sum(plan.values())
-    start = month_start(month_of(lesson.week) + 1)
+    start = plan_week(lesson.week)
 
     def change(factor: str, by: int) -> Callable[[], None]:
         def act() -> None:
@@ -161,7 +162,7 @@ def PlanEditor(lesson: Lesson, seat: Seat, version: int):
         solara.HTML(tag="div", unsafe_innerHTML=(
             f"<b class='ss-left'>{left}</b> of {BUDGET} effort points left this month. "
             f"Each point is a tenth of a practice's level; the plan takes effect at the start "
-            f"of the next month."))
+            f"of a month."))
         for f in FACTORS:
             with solara.Row(gap="6px", style={"align-items": "center",
                                               "border-top": "1px solid #eee"}):
