@@ -29,11 +29,8 @@ from solidarity_sim.app.classroom import (
     model_params,
 )
 from solidarity_sim.app.views import (
-    ROLE_COLOURS,
-    TownPicture,
     crisis_weeks,
     need_chart,
-    neighbourhood_centres,
     organisations_chart,
     volunteering_chart,
 )
@@ -41,6 +38,7 @@ from solidarity_sim.model.agents import Role
 from solidarity_sim.model.network import neighbourhood_grid
 from solidarity_sim.model.scenario import Scenario, ScenarioError
 from solidarity_sim.model.solidarity_model import SolidarityModel
+from solidarity_sim.viz.town_plots import ROLE_COLOURS, TownPicture, neighbourhood_centres
 from tests.helpers import EXECUTABLE, ROOT, TIMEOUT_MS, running_server
 
 ARTIFACTS = ROOT / "test-artifacts" / "app"
@@ -160,13 +158,13 @@ def test_neighbourhood_centres_follow_the_networks_grid(k):
 
 def test_town_picture_is_laid_out_once_and_recoloured_by_role():
     model = classroom()
-    picture = TownPicture(model)
+    picture = TownPicture(model.town, model.seed)
     xy, background = picture.xy.copy(), picture.background
     off = np.linalg.norm(xy - picture.centres[model.pop.nbhd], axis=1)
     assert off.max() <= TownPicture.RADIUS
     model.press("migration")
     run(model, 30)
-    picture.update(model)
+    picture.update(model.town)
     assert np.array_equal(picture.xy, xy) and picture.background is background
     colours = picture.citizens.get_facecolors()
     vols = model.pop.volunteer

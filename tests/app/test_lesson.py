@@ -92,20 +92,20 @@ def test_seats_tokens_and_refusals():
 def test_a_plan_changes_its_own_cso_from_the_next_month_and_no_other():
     lesson, same = Lesson("TEST", STUDENTS, seed=2), Lesson("SAME", STUDENTS, seed=2)
     ana = lesson.join("Ana")
-    lesson.step()  # month 0 has started with the drawn plans
+    lesson.clock.step()  # month 0 has started with the drawn plans
     start = lesson.model.cso_table.factors.copy()
     lesson.choose(ana.token, even(meaning=MAX_POINTS, democracy=0))
     for _ in range(month_start(1) - 1):
-        lesson.step()
+        lesson.clock.step()
     assert np.array_equal(lesson.model.cso_table.factors, start)  # not before month 1
-    lesson.step()
+    lesson.clock.step()
     factors = lesson.model.cso_table.factors
     assert factors[ana.cso, F["meaning"]] == 1.0 and factors[ana.cso, F["democracy"]] == 0.0
     assert np.array_equal(factors[1:], start[1:])
     practice = [e for e in lesson.model.events if e.kind == "practice" and e.week > 0]
     assert [(e.week, e.detail["cso"]) for e in practice] == [(month_start(1), ana.cso)]
     for _ in range(lesson.week):
-        same.step()
+        same.clock.step()
     ts = lesson.model.datacollector.get_model_vars_dataframe()
     pd.testing.assert_frame_equal(ts.iloc[:month_start(1)],
                                   same.model.datacollector.get_model_vars_dataframe().iloc[
@@ -120,8 +120,8 @@ def test_play_and_students_never_act_inside_a_week():
     equals the town whose scenario schedules the same events from the start."""
     lesson = Lesson("TEST", STUDENTS, seed=3)
     seats = [lesson.join(f"S{i}") for i in range(STUDENTS)]
-    lesson.set_speed(8.0)
-    lesson.play(until=40)
+    lesson.clock.set_speed(8.0)
+    lesson.clock.play(until=40)
 
     def fiddle(seat, factor):
         for k in range(30):
@@ -131,13 +131,13 @@ def test_play_and_students_never_act_inside_a_week():
                for s, f in zip(seats, ("meaning", "awareness", "scalability"), strict=True)]
     for w in workers:
         w.start()
-    lesson.wait(lesson.version, 1.0)
+    lesson.clock.wait(lesson.version, 1.0)
     lesson.intervene("economic")
     lesson.intervene("cut funding")
     for w in workers:
         w.join()
-    while lesson.playing:
-        lesson.wait(lesson.version, 1.0)
+    while lesson.clock.playing:
+        lesson.clock.wait(lesson.version, 1.0)
     assert lesson.week == 40
     pd.testing.assert_frame_equal(lesson.model.datacollector.get_model_vars_dataframe(),
                                   replay(lesson))
@@ -155,10 +155,10 @@ def test_ending_a_lesson_frees_its_town_and_the_classroom_holds_a_bounded_number
     seat = first.join("Ana")
     assert classroom.find_student(seat.token) == (first, seat)
     town = weakref.ref(first.model)
-    first.play()
+    first.clock.play()
     classroom.end(first.code)
     gc.collect()
-    assert town() is None and first.ended and not first.playing
+    assert town() is None and first.ended and not first.clock.playing
     assert classroom.find(first.code) is None and classroom.find_student(seat.token) is None
     classroom.start(1)  # room again
     assert classroom.is_teacher(" teacher1 ") and not classroom.is_teacher("TEACHER2")
@@ -171,7 +171,7 @@ def test_debrief_links_practices_to_results_and_export_writes_the_lesson(tmp_pat
         lesson.choose(seat.token, even(meaning=2 + 2 * k, democracy=8 - 2 * k))
     lesson.intervene("pandemic")
     for _ in range(month_start(3)):
-        lesson.step()
+        lesson.clock.step()
     table = results_by_cso(lesson)
     assert list(table["student"]) == ["Ana", "Bo", "Cy", "Di"]
     assert list(table["meaning"]) == [2, 4, 6, 8]

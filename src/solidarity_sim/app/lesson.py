@@ -11,8 +11,8 @@ their seat and their CSO carries on with its last plan.
 
 The teacher plays, pauses and steps the town and starts crises or cuts funding; a week and an
 intervention never interleave, because both hold the model's ``lock`` (the students' plans are
-applied inside the week's lock, at the start of a month). Pages wait for changes on
-:meth:`Lesson.wait` instead of polling the model.
+applied inside the week's lock, at the start of a month). The lesson's :class:`~.clock.Clock`
+plays the town; pages wait for its changes instead of polling the model.
 
 :class:`Classroom` is the server's set of lessons: at most :data:`MAX_LESSONS` at once; ending
 one stops its clock and drops its town, its records and its seats, so its memory is freed even
@@ -38,6 +38,7 @@ from ..model.calendar import WEEKS_PER_YEAR
 from ..model.parameters import FACTORS, SCHEMA
 from ..model.solidarity_model import forget
 from .classroom import CLASSROOM_CRISES, ClassroomModel
+from .clock import Clock
 
 BUDGET = 40
 """Effort points a student spends each month across the eight practices. Spread evenly (5 on
@@ -192,11 +193,8 @@ class Lesson:
         seats: One per CSO, in the CSOs' order.
         weekly: One row per CSO per week: volunteers, tiredness, recognition, help, money.
         choices: One row per CSO per month: who ran it and the plan in force that month.
-        playing: The teacher's clock is running.
-        speed: Weeks per second while playing.
-        stop_at: The week the clock stops at (None: the horizon).
+        clock: The teacher's clock (play, pause, step, speed); pages wait on it.
         stepped_at: Wall-clock time (seconds since the epoch) the last week ended.
-        version: Counts changes; pages wait on it (:meth:`wait`).
     """
 
     def __init__(self, code: str, students: int, seed: int = 0):
@@ -212,16 +210,11 @@ class Lesson:
         self._tokens: dict[str, Seat] = {}
         self.weekly: list[dict[str, Any]] = []
         self.choices: list[dict[str, Any]] = []
-        self.playing = False
-        self.speed = DEFAULT_SPEED
-        self.stop_at: int | None = None
         self.stepped_at = time.time()
-        self.version = 0
         self.ended = False
         self._lock = self.model.lock
-        self._changed = threading.Condition()
-        self._wake = threading.Event()
-        self._clock: threading.Thread | None = None
+        self.clock = Clock(self._simulate_week, lambda: self.week, SPEEDS, DEFAULT_SPEED,
+                           name=f"lesson-{code}")
 
     # -- state the pages read ----------------------------------------------------------------
 
@@ -248,16 +241,10 @@ class Lesson:
         """The seat of a student's token (None for a wrong token)."""
         return self._tokens.get(token or "")
 
-    def wait(self, seen: int, timeout: float) -> int:
-        """Wait until :attr:`version` differs from ``seen`` (or ``timeout`` s); return it."""
-        with self._changed:
-            self._changed.wait_for(lambda: self.version != seen or self.ended, timeout)
-            return self.version
-
-    def _touch(self) -> None:
-        with self._changed:
-            self.version += 1
-            self._changed.notify_all()
+    @property
+    def version(self) -> int:
+        """Counts changes: a page redraws when it moves (:meth:`Clock.wait`)."""
+        return self.clock.version
 
     # -- students ----------------------------------------------------------------------------
 
@@ -279,7 +266,7 @@ class Lesson:
                                   "taken; ask the teacher")
             seat.name, seat.token = name, secrets.token_urlsafe(16)
             self._tokens[seat.token] = seat
-        self._touch()
+        self.clock.touch()
         return seat
 
     def choose(self, token: str, points: Mapping[str, Any]) -> Seat:
@@ -295,12 +282,12 @@ class Lesson:
             if seat is None or self.ended:
                 raise LessonError("this page is not a student's of the running lesson")
             seat.plan = plan
-        self._touch()
+        self.clock.touch()
         return seat
 
     # -- the clock -----------------------------------------------------------------------------
 
-    def step(self) -> bool:
+    def _simulate_week(self) -> bool:
         """Simulate one week (applying the plans first if a month starts); False at the end."""
         with self.lock:
             model = self.model
@@ -311,7 +298,6 @@ class Lesson:
             model.step()
             self._record_week()
             self.stepped_at = time.time()
-        self._touch()
         return True
 
     def _apply_plans(self) -> None:
@@ -342,44 +328,6 @@ class Lesson:
                 "money": float(csos.budget[j]),
             })
 
-    def play(self, until: int | None = None) -> None:
-        """Start the clock (to week ``until``, or the horizon); it runs in its own thread."""
-        with self._changed:
-            if self.ended:
-                return
-            self.stop_at = until
-            self.playing = True
-            self._wake.clear()
-            if self._clock is None or not self._clock.is_alive():
-                self._clock = threading.Thread(target=self._run_clock, daemon=True,
-                                               name=f"lesson-{self.code}")
-                self._clock.start()
-        self._touch()
-
-    def pause(self) -> None:
-        """Stop the clock after the week being simulated."""
-        self.playing = False
-        self._wake.set()
-        self._touch()
-
-    def set_speed(self, weeks_per_second: float) -> None:
-        """Play at ``weeks_per_second`` (one of :data:`SPEEDS`)."""
-        if weeks_per_second not in SPEEDS:
-            raise LessonError(f"speed {weeks_per_second} is not allowed; allowed: "
-                              f"{', '.join(f'{s:g}' for s in SPEEDS)} weeks a second")
-        self.speed = weeks_per_second
-        self._touch()
-
-    def _run_clock(self) -> None:
-        """Step at :attr:`speed` until paused, at :attr:`stop_at`, or at the horizon."""
-        while self.playing and not self.ended:
-            started = time.monotonic()
-            if (self.stop_at is not None and self.week >= self.stop_at) or not self.step():
-                break
-            self._wake.wait(max(0.0, 1 / self.speed - (time.monotonic() - started)))
-        self.playing = False
-        self._touch()
-
     # -- the teacher's interventions -----------------------------------------------------------
 
     def intervene(self, action: str) -> None:
@@ -400,7 +348,7 @@ class Lesson:
                 model.restore_funding()
             else:
                 raise LessonError(f"unknown action {action!r}")
-        self._touch()
+        self.clock.touch()
 
     # -- records -------------------------------------------------------------------------------
 
@@ -420,8 +368,7 @@ class Lesson:
 
     def end(self) -> None:
         """Stop the clock and drop the town and the records (the memory is freed)."""
-        self.playing = False
-        self._wake.set()
+        self.clock.close()
         with self.lock:
             model, self.model = self.model, None
             self.ended = True
@@ -429,7 +376,6 @@ class Lesson:
             self._tokens.clear()
         if model is not None:
             forget(model)
-        self._touch()
 
 
 WEEKLY_COLUMNS = ("week", "cso", "active", "volunteers", "tiredness", "recognition", "help",

@@ -1,7 +1,7 @@
 """The shared lesson's views: the student's CSO and plan, the projector, and the debrief.
 
-Every view is redrawn when its lesson changes (:func:`use_lesson`: a thread per page waits on
-:meth:`~.lesson.Lesson.wait`, so a page learns of a new week as soon as it is simulated) and
+Every view is redrawn when its lesson changes (:func:`use_clock`: a thread per page waits on the
+lesson's :class:`~.clock.Clock`, so a page learns of a new week as soon as it is simulated) and
 copies what it shows under the town's lock. The data attributes ``data-week`` and
 ``data-stepped-at`` (the server's clock when the week ended, in ms) let a browser measure how
 long a week takes to reach the page.
@@ -18,7 +18,9 @@ import segno
 import solara
 
 from ..model.parameters import FACTORS
+from ..viz.town_plots import TownPicture, png
 from .classroom import CLASSROOM_CRISES, FACTOR_LABELS, event_label
+from .clock import Clock
 from .debrief import RESULTS, export, link_words, practice_links, results_by_cso
 from .lesson import (
     BUDGET,
@@ -32,7 +34,6 @@ from .lesson import (
     month_start,
     plan_week,
 )
-from .views import TownPicture, png
 
 CSS = """
 .ss-card { padding: 10px 14px; }
@@ -54,19 +55,23 @@ CSS = """
 """
 
 
-def use_lesson(lesson: Lesson) -> int:
-    """Redraw the calling view whenever ``lesson`` changes; return the lesson's version."""
-    version = solara.use_reactive(lesson.version)
+def use_clock(clock: Clock) -> int:
+    """Redraw the calling view whenever ``clock`` counts a change; return its version.
+
+    A thread per page waits on the clock and moves the page's version, which redraws the page
+    in that thread; a page that draws slowly skips to the latest week.
+    """
+    version = solara.use_reactive(clock.version)
 
     def watch(cancel: threading.Event) -> None:
         seen = version.value
-        while not cancel.is_set() and not lesson.ended:
-            now = lesson.wait(seen, 0.5)
+        while not cancel.is_set() and not clock.closed:
+            now = clock.wait(seen, 0.5)
             if now != seen:
                 seen = now
-                version.value = now  # redraws the page in this thread
+                version.value = now
 
-    solara.use_thread(watch, dependencies=[lesson], intrusive_cancel=False)
+    solara.use_thread(watch, dependencies=[clock], intrusive_cancel=False)
     return version.value
 
 
@@ -121,32 +126,40 @@ FIGURE_LABELS = {
 @solara.component
 def StudentView(lesson: Lesson, seat: Seat):
     """A student's page: their CSO this week and their plan for next month."""
-    version = use_lesson(lesson)
+    version = use_clock(lesson.clock)
     solara.Style(CSS)
     if lesson.ended:
         solara.Text("The lesson has ended. Thank you!", classes=["ss-big"])
         return
     with solara.Column(gap="10px", style={"padding": "10px", "max-width": "760px"}):
         WeekHeader(lesson, f"{seat.name} runs CSO {seat.cso + 1}", version)
-        closed = not lesson.model.cso_table.active[seat.cso]
-        with solara.Card("Your CSO this week", classes=["ss-card", "ss-mine"]):
-            if closed:
-                solara.Text("Your CSO has closed: no volunteers and no money left.",
-                            classes=["ss-error"])
-            figures = cso_figures(lesson, seat.cso)
-            solara.HTML(tag="div", unsafe_innerHTML="".join(
-                f'<div class="ss-figure ss-{k}"><b>{figures[k]}</b><span>{label}</span></div>'
-                for k, label in FIGURE_LABELS.items()))
-        PlanEditor(lesson, seat, version)
+        MyCso(lesson, seat, version)
+        PlanEditor(lesson, seat, plan_week(lesson.week), tuple(seat.plan.values()))
 
 
 @solara.component
-def PlanEditor(lesson: Lesson, seat: Seat, version: int):
-    """The month's effort points: a − and a + per practice, and the points left."""
+def MyCso(lesson: Lesson, seat: Seat, version: int):
+    """The student's CSO this week."""
+    with solara.Card("Your CSO this week", classes=["ss-card", "ss-mine"]):
+        if not lesson.model.cso_table.active[seat.cso]:
+            solara.Text("Your CSO has closed: no volunteers and no money left.",
+                        classes=["ss-error"])
+        figures = cso_figures(lesson, seat.cso)
+        solara.HTML(tag="div", unsafe_innerHTML="".join(
+            f'<div class="ss-figure ss-{k}"><b>{figures[k]}</b><span>{label}</span></div>'
+            for k, label in FIGURE_LABELS.items()))
+
+
+@solara.component
+def PlanEditor(lesson: Lesson, seat: Seat, start: int, points: tuple[int, ...]):
+    """The month's effort points: a − and a + per practice, and the points left.
+
+    It is redrawn only when the plan or the week it takes effect changes (``start``,
+    ``points``), not every week: thirty students' pages redraw less each week.
+    """
     error = solara.use_reactive("")
-    plan = dict(seat.plan)
+    plan = dict(zip(FACTORS, points, strict=True))
     left = BUDGET - sum(plan.values())
-    start = plan_week(lesson.week)
 
     def change(factor: str, by: int) -> Callable[[], None]:
         def act() -> None:
@@ -206,23 +219,24 @@ def JoinCard(lesson: Lesson, join_url: str, version: int):
 @solara.component
 def TeacherControls(lesson: Lesson, version: int):
     """Play, pause, step a week or a month, the speed, and the crisis and funding buttons."""
-    playing, running = lesson.playing, lesson.model.running
+    clock = lesson.clock
+    playing, running = clock.playing, lesson.model.running
     next_month = month_start(month_of(lesson.week) + 1)
     stop_at = solara.use_reactive(0)
 
     with solara.Card("The town's clock", classes=["ss-card"]):
         with solara.Row(gap="6px", style={"flex-wrap": "wrap"}):
-            solara.Button("▶ Play", on_click=lesson.play, disabled=playing or not running,
+            solara.Button("▶ Play", on_click=clock.play, disabled=playing or not running,
                           color="primary")
-            solara.Button("❚❚ Pause", on_click=lesson.pause, disabled=not playing)
-            solara.Button("+1 week", on_click=lesson.step, disabled=playing or not running)
-            solara.Button(f"to week {next_month}", on_click=lambda: lesson.play(next_month),
+            solara.Button("❚❚ Pause", on_click=clock.pause, disabled=not playing)
+            solara.Button("+1 week", on_click=clock.step, disabled=playing or not running)
+            solara.Button(f"to week {next_month}", on_click=lambda: clock.play(next_month),
                           disabled=playing or not running)
         with solara.Row(gap="12px", style={"align-items": "center"}):
-            solara.Select("Weeks a second", values=list(SPEEDS), value=lesson.speed,
-                          on_value=lesson.set_speed, style={"max-width": "150px"})
+            solara.Select("Weeks a second", values=list(SPEEDS), value=clock.speed,
+                          on_value=clock.set_speed, style={"max-width": "150px"})
             solara.InputInt("Stop at week", value=stop_at, style={"max-width": "120px"})
-            solara.Button("play to it", on_click=lambda: lesson.play(stop_at.value),
+            solara.Button("play to it", on_click=lambda: clock.play(stop_at.value),
                           disabled=playing or not running or stop_at.value <= lesson.week)
     with solara.Card("Act now", classes=["ss-card"]):
         cut = lesson.model.funding_cut
@@ -274,12 +288,13 @@ def town_figures(lesson: Lesson) -> str:
 
 @solara.component
 def TownImage(lesson: Lesson, version: int):
-    """The town picture of this week (see :class:`~.views.TownPicture`)."""
-    picture = solara.use_memo(lambda: TownPicture(lesson.model), [lesson])
+    """The town picture of this week (see :class:`~solidarity_sim.viz.town_plots.TownPicture`)."""
+    picture = solara.use_memo(lambda: TownPicture(lesson.model.town, lesson.model.seed),
+                              [lesson])
 
     def draw() -> bytes:
         with lesson.lock:
-            picture.update(lesson.model)
+            picture.update(lesson.model.town)
         return png(picture.figure)
 
     image = solara.use_memo(draw, [picture, lesson.week])
@@ -292,7 +307,7 @@ def TownImage(lesson: Lesson, version: int):
 def ProjectorView(lesson: Lesson, join_url: str, on_end: Callable[[], None],
                   out_folder: str):
     """The teacher's page: join card, clock, buttons, every CSO side by side, the debrief."""
-    version = use_lesson(lesson)
+    version = use_clock(lesson.clock)
     solara.Style(CSS)
     tab = solara.use_reactive(0)
     if lesson.ended:
