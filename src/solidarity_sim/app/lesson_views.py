@@ -10,7 +10,6 @@ long a week takes to reach the page.
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -20,7 +19,6 @@ import solara
 from ..model.parameters import FACTORS
 from ..viz.town_plots import TownPicture, png
 from .classroom import CLASSROOM_CRISES, FACTOR_LABELS, event_label
-from .clock import Clock
 from .debrief import RESULTS, export, link_words, practice_links, results_by_cso
 from .lesson import (
     BUDGET,
@@ -34,6 +32,7 @@ from .lesson import (
     month_start,
     plan_week,
 )
+from .views import use_clock
 
 CSS = """
 .ss-card { padding: 10px 14px; }
@@ -53,26 +52,6 @@ CSS = """
 .ss-table th:nth-child(-n+2), .ss-table td:nth-child(-n+2) { text-align: left; }
 .ss-error { color: #b00020; font-size: 1.1rem; display: block; }
 """
-
-
-def use_clock(clock: Clock) -> int:
-    """Redraw the calling view whenever ``clock`` counts a change; return its version.
-
-    A thread per page waits on the clock and moves the page's version, which redraws the page
-    in that thread; a page that draws slowly skips to the latest week.
-    """
-    version = solara.use_reactive(clock.version)
-
-    def watch(cancel: threading.Event) -> None:
-        seen = version.value
-        while not cancel.is_set() and not clock.closed:
-            now = clock.wait(seen, 0.5)
-            if now != seen:
-                seen = now
-                version.value = now
-
-    solara.use_thread(watch, dependencies=[clock], intrusive_cancel=False)
-    return version.value
 
 
 def week_line(lesson: Lesson) -> str:

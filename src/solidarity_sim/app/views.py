@@ -1,22 +1,23 @@
 """The views of the classroom page: the town, the week's figures and buttons, charts, a guide.
 
-The views are redrawn by the page's own frame clock (:func:`Dashboard`), at most
-:data:`FRAME_SECONDS` apart and only when the week or the interventions changed, not on each of
-SolaraViz's steps: while playing, SolaraViz steps the model in a thread of its own, and the
-model's speed does not depend on how long a frame takes to draw. Views copy what they show under
-the model's ``lock`` and draw outside it. The town's layout is computed once per model
-(:class:`TownPicture`); each frame only recolours it. The charts are drawn by the browser
-(ECharts, which Solara ships), so a frame costs the server little more than the town's picture.
+The views are redrawn when the page's :class:`~.clock.Clock` counts a change (a week, a button;
+:func:`use_clock`), from one :class:`Snapshot` of the model taken under its ``lock``: the
+headline figures, the charts and the town always show the same week. While playing, the clock
+steps the model in a thread of its own and never waits for a frame: a page that draws slowly
+skips to the latest week. The town's layout is computed once per model
+(:class:`~solidarity_sim.viz.town_plots.TownPicture`); each frame only recolours it. The charts
+are drawn by the browser (ECharts, which Solara ships), so a frame costs the server little more
+than the town's picture.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import solara
 
 from ..model.agents import Role
@@ -24,29 +25,52 @@ from ..model.calendar import WEEKS_PER_YEAR
 from ..model.crises import ACTIVE as CRISIS_ACTIVE
 from ..viz.town_plots import FOLDED, FORMAL, INFORMAL, ROLE_COLOURS, TownPicture, png
 from .classroom import ClassroomModel, event_label
+from .clock import Clock
 
-if TYPE_CHECKING:
-    import pandas as pd
+CHART_PX = 172
+"""Height of each chart: the three fit beside the town, above the fold of a 1280 x 720 screen."""
 
 
-FRAME_SECONDS = 0.25
-"""Shortest time between two frames (and how often the clock looks for a new week)."""
+@dataclass(frozen=True)
+class Snapshot:
+    """What a frame shows, copied under the model's lock so that every view shows one week.
+
+    Attributes:
+        week: The week the next step simulates (the figures are of the week before).
+        weeks: The horizon.
+        ts: The weekly series so far.
+        town: The town's changing layer (PNG).
+        events: The interventions so far, in words.
+        running: The model has weeks left.
+        cut: Public spending is cut.
+    """
+
+    week: int
+    weeks: int
+    ts: pd.DataFrame
+    town: bytes
+    events: str
+    running: bool
+    cut: bool
+
+
+def snapshot(model: ClassroomModel, picture: TownPicture) -> Snapshot:
+    """Copy this week's state under the lock; draw the town's picture after releasing it."""
+    with model.lock:
+        picture.update(model.town)  # the picture's artists now hold copies of the arrays
+        ts = model.datacollector.get_model_vars_dataframe()
+        state = {"week": model.week, "weeks": model.p["weeks"], "running": model.running,
+                 "cut": model.funding_cut,
+                 "events": " · ".join(f"week {e.week}: {event_label(e)}" for e in model.events)}
+    return Snapshot(ts=ts, town=png(picture.figure), **state)
 
 
 @solara.component
-def TownView(model: ClassroomModel, frame: int):
-    """The town picture of this week (``frame`` changes when it should be redrawn)."""
-    picture = solara.use_memo(lambda: TownPicture(model.town, model.seed), [model])
-
-    def draw() -> bytes:
-        with model.lock:
-            picture.update(model.town)
-        return png(picture.figure)
-
-    image = solara.use_memo(draw, [picture, model.week])
-    with solara.Card("The town"), solara.Div(classes=["ss-town"]):
+def TownView(picture: TownPicture, snap: Snapshot):
+    """The town picture of the snapshot's week."""
+    with solara.Card("The town", classes=["ss-card"]), solara.Div(classes=["ss-town"]):
         solara.Image(picture.background, width="100%")
-        solara.Image(image, width="100%", classes=["ss-layer"])
+        solara.Image(snap.town, width="100%", classes=["ss-layer"])
 
 
 def crisis_weeks(ts: pd.DataFrame) -> list[list[dict]]:
@@ -82,11 +106,11 @@ def chart(ts: pd.DataFrame, weeks: int, y_name: str, lines: list[dict],
                             "data": crisis_weeks(ts)}
     return {
         "animation": False,
-        "grid": {"left": 56, "right": 16, "top": 48, "bottom": 44},
-        "legend": {"top": 0, "textStyle": {"fontSize": 12}, "itemGap": 8},
+        "grid": {"left": 56, "right": 16, "top": 52, "bottom": 34},
+        "legend": {"top": 22, "textStyle": {"fontSize": 12}, "itemGap": 8},
         "tooltip": {"trigger": "axis"},
         "xAxis": {"type": "category", "data": list(range(weeks)), "boundaryGap": False,
-                  "name": "week", "nameLocation": "middle", "nameGap": 26,
+                  "name": "week", "nameLocation": "middle", "nameGap": 20,
                   "axisLabel": {"fontSize": 12, "interval": week_ticks(weeks) - 1},
                   "axisTick": {"interval": week_ticks(weeks) - 1}},
         "yAxis": {"type": "value", "name": y_name, "nameLocation": "middle", "nameGap": 40,
@@ -135,18 +159,18 @@ def organisations_chart(ts: pd.DataFrame, weeks: int) -> dict:
 
 
 @solara.component
-def ChartView(model: ClassroomModel, frame: int, build: Callable[[pd.DataFrame, int], dict],
-              title: str):
-    """A live chart of the weekly series so far, drawn by the browser (ECharts)."""
-    with model.lock:
-        ts = model.datacollector.get_model_vars_dataframe()
-    option = solara.use_memo(lambda: build(ts, model.p["weeks"]) if len(ts) else None,
-                             [model, len(ts)])
-    with solara.Card(title, classes=["ss-chart"]):
+def ChartView(snap: Snapshot, build: Callable[[pd.DataFrame, int], dict], title: str):
+    """A chart of the weekly series so far, drawn by the browser (ECharts)."""
+    option = solara.use_memo(lambda: build(snap.ts, snap.weeks) if len(snap.ts) else None,
+                             [snap])
+    with solara.Div(classes=["ss-chart"], attributes={"data-week": str(snap.week)}):
         if option is None:
-            solara.Text("Press Step or ▶ to start the clock.")
+            solara.Text(f"{title}: press ▶ or Step to start the clock.")
         else:
-            solara.FigureEcharts(option, attributes={"style": "height: 210px; width: 100%"},
+            option = {**option, "title": {"text": title, "left": 4, "top": 0,
+                                          "textStyle": {"fontSize": 14}}}
+            solara.FigureEcharts(option, attributes={"style": f"height: {CHART_PX}px; "
+                                                              "width: 100%"},
                                  responsive=True)
 
 
@@ -166,39 +190,43 @@ def headline(series: dict[str, list]) -> str:
 
 
 @solara.component
-def WeekView(model: ClassroomModel, frame: int):
+def WeekView(model: ClassroomModel, clock: Clock, snap: Snapshot):
     """The week, its headline figures, and the buttons that act on the model now."""
-    with model.lock:
-        week, weeks = model.week, model.p["weeks"]
-        figures = headline(model.datacollector.model_vars) if week else "&nbsp;<br>&nbsp;"
-        events = " · ".join(f"week {e.week}: {event_label(e)}" for e in model.events)
-        running, cut = model.running, model.funding_cut
-    actions = solara.use_memo(lambda: interventions(model), [model])  # the same handlers
+    figures = headline(snap.ts.to_dict("list")) if snap.week else "&nbsp;<br>&nbsp;"
+    actions = solara.use_memo(lambda: interventions(model, clock), [model, clock])
+    running, cut = snap.running, snap.cut
     enabled = {"economic crisis": running, "pandemic crisis": running,
                "migration crisis": running, "cut funding": running and not cut,
                "restore funding": running and cut}
 
     title = " · ".join([model.spec.name, f"seed {model.seed}", *model.changes])
-    with solara.Card(title, classes=["ss-now"]):
-        solara.Text(f"Week {week} of {weeks}", classes=["ss-week"])
+    with solara.Card(classes=["ss-now"]):
+        with solara.Row(style={"align-items": "baseline", "gap": "16px"}):
+            solara.Text(f"Week {snap.week} of {snap.weeks}", classes=["ss-week"])
+            solara.Text(title, classes=["ss-title"])
         solara.HTML(unsafe_innerHTML=figures, classes=["ss-figures"],
-                    attributes={"data-week": str(week)})
+                    attributes={"data-week": str(snap.week)})
         with solara.Row(gap="8px", style={"flex-wrap": "wrap"}):
             for label, (colour, action) in actions.items():
                 solara.Button(label, color=colour, outlined=True, on_click=action,
-                              disabled=not enabled[label])
-        solara.Text(events, classes=["ss-events"])
+                              disabled=not enabled[label], small=True)
+        if snap.events:
+            solara.Text(snap.events, classes=["ss-events"])
 
 
-def interventions(model: ClassroomModel) -> dict[str, tuple[str, Callable[[], None]]]:
-    """Each button's label, colour and action on the model."""
-    def crisis(kind: str) -> Callable[[], None]:
-        return lambda: model.press(kind)
+def interventions(model: ClassroomModel,
+                  clock: Clock) -> dict[str, tuple[str, Callable[[], None]]]:
+    """Each button's label, colour and action on the model (the clock then redraws the page)."""
+    def then_redraw(action: Callable[[], object]) -> Callable[[], None]:
+        def act() -> None:
+            action()
+            clock.touch()
+        return act
 
-    return {**{f"{kind} crisis": ("error", crisis(kind))
+    return {**{f"{kind} crisis": ("error", then_redraw(lambda kind=kind: model.press(kind)))
                for kind in ("economic", "pandemic", "migration")},
-            "cut funding": ("warning", model.cut_funding),
-            "restore funding": ("success", model.restore_funding)}
+            "cut funding": ("warning", then_redraw(model.cut_funding)),
+            "restore funding": ("success", then_redraw(model.restore_funding))}
 
 
 def swatch(colour: str, mark: str = "●") -> str:
@@ -243,51 +271,51 @@ def GuideView():
 
 
 CSS = """
-.ss-week { font-size: 2rem; font-weight: 600; display: block; margin-bottom: 6px;
-           color: #222; }
-.ss-figures { font-size: 1.15rem; line-height: 1.6; margin-bottom: 10px; }
-.ss-events { display: block; margin-top: 10px; color: #555; font-size: 1rem; }
+.ss-week { font-size: 1.8rem; font-weight: 600; color: #222; }
+.ss-title { font-size: 1.05rem; color: #444; }
+.ss-now { padding: 6px 14px !important; }
+.ss-card .v-card__title { padding: 6px 14px; }
+.ss-figures { font-size: 1.1rem; line-height: 1.5; margin-bottom: 6px; }
+.ss-events { display: block; margin-top: 6px; color: #555; font-size: 1rem; }
 .ss-guide p { font-size: 1rem; line-height: 1.5; }
 .ss-town { position: relative; }
 .ss-layer { position: absolute; top: 0; left: 0; }
 """
 
 
-def frame_clock(model: ClassroomModel, frame: solara.Reactive[int]):
-    """A loop that moves ``frame`` on when the model's week or interventions change.
+def use_clock(clock: Clock) -> int:
+    """Redraw the calling view whenever ``clock`` counts a change; return its version.
 
-    Each move redraws the views, in this thread if no other is drawing; the loop then waits at
-    least as long as the drawing took, so that frames never queue up behind each other.
+    A thread per page waits on the clock and moves the page's version, which redraws the page
+    in that thread; a page that draws slowly skips to the latest week.
     """
-    def clock(cancel: threading.Event) -> None:
-        shown = None
-        while not cancel.is_set():
-            now = (model.week, len(model.events))
-            pause = FRAME_SECONDS
-            if now != shown:
-                shown = now
-                started = time.monotonic()
-                frame.value += 1
-                pause = max(pause, time.monotonic() - started)
-            cancel.wait(pause)
+    version = solara.use_reactive(clock.version)
 
-    return clock
+    def watch(cancel: threading.Event) -> None:
+        seen = version.value
+        while not cancel.is_set() and not clock.closed:
+            now = clock.wait(seen, 0.5)
+            if now != seen:
+                seen = now
+                version.value = now
+
+    solara.use_thread(watch, dependencies=[clock], intrusive_cancel=False)
+    return version.value
 
 
 @solara.component
-def Dashboard(model: ClassroomModel):
+def Dashboard(model: ClassroomModel, clock: Clock):
     """The main area: the week and its buttons, the town, three charts, and the guide."""
-    frame = solara.use_reactive(0)
-    solara.use_thread(frame_clock(model, frame), dependencies=[model], intrusive_cancel=False)
+    version = use_clock(clock)
+    picture = solara.use_memo(lambda: TownPicture(model.town, model.seed), [model])
+    snap = solara.use_memo(lambda: snapshot(model, picture), [picture, version])
     solara.Style(CSS)
-    with solara.Column(gap="12px", style={"padding": "12px"}):
-        WeekView(model, frame.value)
-        with solara.ColumnsResponsive(12, large=[6, 6]):
-            with solara.Column(gap="12px"):
-                TownView(model, frame.value)
-                ChartView(model, frame.value, organisations_chart,
-                          "Civil-society organisations")
-            with solara.Column(gap="12px"):
-                ChartView(model, frame.value, volunteering_chart, "Volunteering")
-                ChartView(model, frame.value, need_chart, "Material need")
+    with solara.Column(gap="8px", style={"padding": "8px"}):
+        WeekView(model, clock, snap)
+        with solara.Columns([5, 7], gutters_dense=True):
+            TownView(picture, snap)
+            with solara.Column(gap="4px"):
+                ChartView(snap, volunteering_chart, "Volunteering")
+                ChartView(snap, need_chart, "Material need")
+                ChartView(snap, organisations_chart, "Civil-society organisations")
         GuideView()
