@@ -143,6 +143,23 @@ def test_mesa_scenario_argument_is_accepted_and_changes_are_listed():
     assert model.changes == ["8 Care (meaning) 0.9"]
 
 
+@pytest.mark.slow  # FFmpeg in a process of its own
+def test_the_pages_film_replays_the_run_with_its_interventions(tmp_path):
+    import imageio.v3 as iio
+
+    model = ClassroomModel(rng=2, **{"population.citizens": 600})
+    for week in range(6):
+        if week == 3:
+            model.press("economic")
+        model.step()
+    replay = model.replay()
+    replay.run(6)
+    assert replay.datacollector.get_model_vars_dataframe().equals(
+        model.datacollector.get_model_vars_dataframe())
+    assert model.film(tmp_path / "page.mp4") == 6
+    assert iio.imread(tmp_path / "page.mp4", index=None).shape[0] == 6
+
+
 # -- views ---------------------------------------------------------------------------------------
 
 
