@@ -13,7 +13,9 @@ clock). Two stretches are measured:
   pace) and the pages keep up.
 
 It prints the latency distribution of each stretch and the server's memory (resident set,
-server process) before the lesson, with every student joined, and after the lesson ended.
+server process) before the lesson, with every student joined, after the weeks, after the
+lesson ended, and after a second lesson of the same size played as long (bounded: the first
+lesson's freed memory is used again).
 The browsers run on the same machine as the server, so their drawing competes with the server
 for the cores: on phones in a classroom the server has the machine to itself.
 
@@ -52,7 +54,8 @@ OBSERVER = """() => {
         const e = document.querySelector('.ss-week');
         if (e && e.dataset.week !== shown) {
             shown = e.dataset.week;
-            window.ssLatencies.push([parseInt(shown), Date.now() - parseFloat(e.dataset.steppedAt)]);
+            const stepped = parseFloat(e.dataset.steppedAt);
+            window.ssLatencies.push([parseInt(shown), Date.now() - stepped]);
         }
     };
     new MutationObserver(look).observe(document.body,
@@ -161,8 +164,17 @@ def main() -> None:
                 tab.get_by_text("The lesson has ended").wait_for()
             for tab in students:
                 tab.context.close()
-            time.sleep(2)  # let the server close the sessions before reading its memory
             rss["after the lesson ended"] = server_rss(server)
+            # a second lesson of the same size, played as long: the memory the first one
+            # freed is used again, so lesson after lesson the server does not grow
+            teacher.get_by_label("Students (1 to 40)").fill(str(args.students))
+            teacher.get_by_label("Students (1 to 40)").press("Enter")
+            teacher.get_by_role("button", name="Start the lesson").click()
+            teacher.get_by_label("Stop at week").fill(str(end))
+            teacher.get_by_label("Stop at week").press("Enter")
+            teacher.get_by_role("button", name="play to it").click()
+            teacher.locator(f".ss-week[data-week='{end}']").wait_for()
+            rss["a second lesson, as long"] = server_rss(server)
             browser.close()
     finally:
         os.killpg(server.pid, signal.SIGTERM)

@@ -277,7 +277,7 @@ def test_page_renders_steps_and_acts_without_a_browser():
 def test_teaching_notes_name_the_pages_controls_and_show_existing_screenshots():
     text = (ROOT / "docs" / "teaching.md").read_text(encoding="utf-8")
     images = re.findall(r"\]\((img/[^)]+\.png)\)", text)
-    assert len(images) == 3
+    assert len(images) == 7  # three lessons on the page, the page itself, Lesson 4's three
     for image in images:
         assert (ROOT / "docs" / image).is_file(), image
     labels = {spec["label"] for spec in model_params().values()}
@@ -286,7 +286,8 @@ def test_teaching_notes_name_the_pages_controls_and_show_existing_screenshots():
     for label in ("Scenario", "Public funding of CSOs", "Welfare coverage"):
         assert f"**{label}**" in text and label in labels
     for button in ("economic crisis", "pandemic crisis", "migration crisis", "cut funding",
-                   "restore funding"):
+                   "restore funding", "Stop at week", "Weeks a second", "Start the lesson",
+                   "Join", "play to it", "Export the lesson", "End the lesson"):
         assert f"**{button}**" in text
 
 

@@ -37,7 +37,7 @@ from .views import use_clock
 CSS = """
 .ss-card { padding: 10px 14px; }
 .ss-big { font-size: 1.9rem; font-weight: 600; color: #222; }
-.ss-code { font-size: 2.6rem; font-weight: 700; letter-spacing: 0.2em; color: #1f3a93; }
+.ss-code { font-size: 2.4rem; font-weight: 700; letter-spacing: 0.2em; color: #1f3a93; }
 .ss-url { font-size: 1.25rem; }
 .ss-alert { background: #fde9d9; border-left: 6px solid #c44e52; padding: 6px 12px;
             font-size: 1.1rem; margin: 4px 0; display: block; }
@@ -48,7 +48,8 @@ CSS = """
 .ss-points { font-size: 1.3rem; font-weight: 600; min-width: 1.6em; text-align: center; }
 .ss-hint { color: #666; font-size: 0.9rem; }
 .ss-table { border-collapse: collapse; font-size: 1.02rem; width: 100%; }
-.ss-table th, .ss-table td { border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: right; }
+.ss-table th, .ss-table td { border-bottom: 1px solid #ddd; padding: 2px 8px; text-align: right; }
+.ss-total th { background: #eef2f8; }
 .ss-table th:nth-child(-n+2), .ss-table td:nth-child(-n+2) { text-align: left; }
 .ss-error { color: #b00020; font-size: 1.1rem; display: block; }
 """
@@ -180,7 +181,7 @@ def qr_png(url: str) -> bytes:
 
 
 @solara.component
-def JoinCard(lesson: Lesson, join_url: str, version: int):
+def JoinCard(lesson: Lesson, join_url: str, joined: int):
     """Where students join: the address, the code and a QR code that carries both."""
     url = f"{join_url}?code={lesson.code}"
     qr = solara.use_memo(lambda: qr_png(url), [url])
@@ -192,65 +193,76 @@ def JoinCard(lesson: Lesson, join_url: str, version: int):
                             classes=["ss-url"])
                 solara.HTML(tag="div", unsafe_innerHTML="and enter the code")
                 solara.HTML(tag="div", unsafe_innerHTML=lesson.code, classes=["ss-code"])
-                solara.Text(f"{len(lesson.joined())} of {len(lesson.seats)} students joined")
+                solara.Text(f"{joined} of {len(lesson.seats)} students joined")
 
 
 @solara.component
-def TeacherControls(lesson: Lesson, version: int):
-    """Play, pause, step a week or a month, the speed, and the crisis and funding buttons."""
+def TeacherClock(lesson: Lesson, playing: bool, running: bool, week: int, speed: float):
+    """Play, pause, a week, to the next month, the speed, and a week to stop at."""
     clock = lesson.clock
-    playing, running = clock.playing, lesson.model.running
-    next_month = month_start(month_of(lesson.week) + 1)
+    next_month = month_start(month_of(week) + 1)
     stop_at = solara.use_reactive(0)
-
+    idle = playing or not running
     with solara.Card("The town's clock", classes=["ss-card"]):
         with solara.Row(gap="6px", style={"flex-wrap": "wrap"}):
-            solara.Button("▶ Play", on_click=clock.play, disabled=playing or not running,
-                          color="primary")
-            solara.Button("❚❚ Pause", on_click=clock.pause, disabled=not playing)
-            solara.Button("+1 week", on_click=clock.step, disabled=playing or not running)
+            if playing:
+                solara.Button("❚❚ Pause", on_click=clock.pause, color="primary")
+            else:
+                solara.Button("▶ Play", on_click=clock.play, disabled=not running,
+                              color="primary")
+            solara.Button("+1 week", on_click=clock.step, disabled=idle)
             solara.Button(f"to week {next_month}", on_click=lambda: clock.play(next_month),
-                          disabled=playing or not running)
+                          disabled=idle)
         with solara.Row(gap="12px", style={"align-items": "center"}):
-            solara.Select("Weeks a second", values=list(SPEEDS), value=clock.speed,
-                          on_value=clock.set_speed, style={"max-width": "150px"})
-            solara.InputInt("Stop at week", value=stop_at, style={"max-width": "120px"})
+            solara.Select("Weeks a second", values=list(SPEEDS), value=speed,
+                          on_value=clock.set_speed, style={"max-width": "130px"})
+            solara.InputInt("Stop at week", value=stop_at, style={"max-width": "110px"})
             solara.Button("play to it", on_click=lambda: clock.play(stop_at.value),
-                          disabled=playing or not running or stop_at.value <= lesson.week)
-    with solara.Card("Act now", classes=["ss-card"]):
-        cut = lesson.model.funding_cut
-        with solara.Row(gap="6px", style={"flex-wrap": "wrap"}):
-            for kind in CLASSROOM_CRISES:
-                solara.Button(f"{kind} crisis", color="error", outlined=True,
-                              on_click=lambda kind=kind: lesson.intervene(kind),
-                              disabled=not running)
-            solara.Button("cut funding", color="warning", outlined=True,
-                          on_click=lambda: lesson.intervene("cut funding"),
-                          disabled=cut or not running)
-            solara.Button("restore funding", color="success", outlined=True,
-                          on_click=lambda: lesson.intervene("restore funding"),
-                          disabled=not cut or not running)
+                          disabled=idle or stop_at.value <= week, text=True)
+
+
+@solara.component
+def TeacherActions(lesson: Lesson, running: bool, cut: bool):
+    """The crisis and funding buttons: they act on the town now."""
+    with solara.Row(gap="6px", style={"flex-wrap": "wrap"}):
+        for kind in CLASSROOM_CRISES:
+            solara.Button(f"{kind} crisis", color="error", outlined=True, small=True,
+                          on_click=lambda kind=kind: lesson.intervene(kind),
+                          disabled=not running)
+        solara.Button("cut funding", color="warning", outlined=True, small=True,
+                      on_click=lambda: lesson.intervene("cut funding"),
+                      disabled=cut or not running)
+        solara.Button("restore funding", color="success", outlined=True, small=True,
+                      on_click=lambda: lesson.intervene("restore funding"),
+                      disabled=not cut or not running)
 
 
 def class_table(lesson: Lesson) -> str:
-    """Every CSO's figures side by side, and the class's totals, as an HTML table."""
-    rows, totals = [], {"volunteers": 0, "help": 0.0, "money": 0.0}
+    """Every CSO's figures side by side under the class's totals, as an HTML table.
+
+    The totals add up volunteers, help and money; tiredness is the average over all the CSOs'
+    volunteers and recognition the average over the CSOs.
+    """
     with lesson.lock:
-        last = {r["cso"]: r for r in lesson.weekly[-len(lesson.seats):]}
+        last = list(lesson.weekly[-len(lesson.seats):])
         seats = list(lesson.seats)
+    rows = []
     for seat in seats:
-        r = last.get(seat.cso)
         figures = cso_figures(lesson, seat.cso)
         rows.append(f"<tr><td>{seat.cso + 1}</td><td>{seat.name or '–'}</td>"
                     + "".join(f"<td>{figures[k]}</td>" for k in FIGURE_LABELS) + "</tr>")
-        if r is not None:
-            for k in totals:
-                totals[k] += r[k]
+    cells = ["", "all CSOs"]
+    if last:
+        volunteers = sum(r["volunteers"] for r in last)
+        tired = sum(r["volunteers"] * np.nan_to_num(r["tiredness"]) for r in last)
+        cells += [f"{volunteers:,}", f"{tired / max(volunteers, 1):.0%}",
+                  f"{np.mean([r['recognition'] for r in last]):.2f}",
+                  f"{sum(r['help'] for r in last):,.0f}",
+                  f"€{sum(r['money'] for r in last):,.0f}"]
+    total = "<tr class='ss-total'>" + "".join(f"<th>{c}</th>" for c in cells) + "</tr>"
     head = "".join(f"<th>{t}</th>" for t in ("CSO", "student", "volunteers", "tiredness",
                                              "recognition", "help", "money"))
-    total = (f"<tr><th></th><th>class</th><th>{totals['volunteers']:,}</th><th></th><th></th>"
-             f"<th>{totals['help']:,.0f}</th><th>€{totals['money']:,.0f}</th></tr>")
-    return f"<table class='ss-table'><tr>{head}</tr>{''.join(rows)}{total}</table>"
+    return f"<table class='ss-table'><tr>{head}</tr>{total}{''.join(rows)}</table>"
 
 
 def town_figures(lesson: Lesson) -> str:
@@ -292,14 +304,16 @@ def ProjectorView(lesson: Lesson, join_url: str, on_end: Callable[[], None],
     if lesson.ended:
         solara.Text("This lesson has ended.", classes=["ss-big"])
         return
-    with solara.Column(gap="10px", style={"padding": "10px"}):
+    clock, model = lesson.clock, lesson.model
+    with solara.Column(gap="8px", style={"padding": "8px"}):
         with solara.ColumnsResponsive(12, large=[4, 8]):
-            with solara.Column(gap="10px"):
-                JoinCard(lesson, join_url, version)
-                TeacherControls(lesson, version)
-            with solara.Column(gap="10px"):
+            with solara.Column(gap="8px"):
+                JoinCard(lesson, join_url, len(lesson.joined()))
+                TeacherClock(lesson, clock.playing, model.running, lesson.week, clock.speed)
+            with solara.Column(gap="6px"):
                 WeekHeader(lesson, f"Lesson {lesson.code}: {len(lesson.seats)} CSOs, one town",
                            version)
+                TeacherActions(lesson, model.running, model.funding_cut)
                 solara.HTML(tag="div", unsafe_innerHTML=town_figures(lesson),
                             classes=["ss-figures"])
                 with solara.lab.Tabs(value=tab):

@@ -27,7 +27,7 @@ from ..viz.town_plots import FOLDED, FORMAL, INFORMAL, ROLE_COLOURS, TownPicture
 from .classroom import ClassroomModel, event_label
 from .clock import Clock
 
-CHART_PX = 172
+CHART_PX = 160
 """Height of each chart: the three fit beside the town, above the fold of a 1280 x 720 screen."""
 
 
