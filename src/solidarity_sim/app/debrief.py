@@ -81,7 +81,7 @@ def link_words(r: float) -> str:
         return "–"
     strength = "strongly" if abs(r) >= 0.6 else "somewhat" if abs(r) >= 0.3 else "hardly"
     sign = "" if strength == "hardly" else (" more" if r > 0 else " less")
-    return f"{r:+.2f} ({strength}{sign})"
+    return f"{r:+.2f} {strength}{sign}"
 
 
 def _html_table(frame: pd.DataFrame, formats: dict[str, str]) -> str:

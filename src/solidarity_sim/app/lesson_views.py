@@ -51,6 +51,7 @@ CSS = """
 .ss-table th, .ss-table td { border-bottom: 1px solid #ddd; padding: 2px 8px; text-align: right; }
 .ss-total th { background: #eef2f8; }
 .ss-table th:nth-child(-n+2), .ss-table td:nth-child(-n+2) { text-align: left; }
+.ss-debrief td, .ss-debrief th { font-size: 0.95rem; }
 .ss-error { color: #b00020; font-size: 1.1rem; display: block; }
 """
 
@@ -91,6 +92,9 @@ def cso_figures(lesson: Lesson, cso: int) -> dict[str, str]:
             "recognition": f"{r['recognition']:.2f}", "help": f"{r['help']:,.0f}",
             "money": f"€{r['money']:,.0f}"}
 
+
+DEBRIEF_HEADS = ("volunteers at the end", "tiredness", "recognition", "help given", "money")
+"""The debrief's column titles, short enough for a projector (:data:`~.debrief.RESULTS`)."""
 
 SMALL_BUTTON = {"min-width": "44px", "padding": "0 8px"}
 
@@ -335,12 +339,12 @@ def Debrief(lesson: Lesson, out_folder: str, on_end: Callable[[], None], version
         f"<tr><td>{FACTOR_LABELS[f]}</td>"
         + "".join(f"<td>{link_words(links.loc[f, r])}</td>" for r in RESULTS) + "</tr>"
         for f in FACTORS)
-    head = "".join(f"<th>{t}</th>" for t in ("more points on", *RESULTS.values()))
+    head = "".join(f"<th>{t}</th>" for t in ("more points on", *DEBRIEF_HEADS))
     solara.Text("Across the CSOs run by students: did those that spent more on a practice "
                     "do better? (+1: always, 0: no relation, −1: always worse; what went "
                     "together, not proof of cause.)")
-    solara.HTML(tag="div", unsafe_innerHTML=f"<table class='ss-table'><tr>{head}</tr>{cells}"
-                                            "</table>")
+    solara.HTML(tag="div", unsafe_innerHTML=f"<table class='ss-table ss-debrief'><tr>{head}"
+                                            f"</tr>{cells}</table>")
 
     def save() -> None:
         written.value = str(export(lesson, f"{out_folder}/lesson-{lesson.code}"))
