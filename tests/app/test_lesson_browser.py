@@ -2,9 +2,9 @@
 
 ``solidarity-sim classroom`` runs on a free loopback port; the teacher logs in with the teacher
 code, starts a lesson for five students and plays three months; the students join from the
-join address (as the QR code gives it). Every wait is on a condition with a time limit. The
-weeks' update latency on the students' pages is recorded in ``test-artifacts/lesson/``, not
-asserted (the load figure comes from ``benchmarks/lesson_load.py``).
+join address (as the QR code gives it). Every wait is on a condition with a time limit;
+screenshots go to ``test-artifacts/lesson/``. How fast a week reaches thirty students' pages is
+measured by ``benchmarks/lesson_load.py``, not asserted here.
 """
 
 from __future__ import annotations

@@ -320,13 +320,16 @@ def ProjectorView(lesson: Lesson, join_url: str, on_end: Callable[[], None],
                 TeacherActions(lesson, model.running, model.funding_cut)
                 solara.HTML(tag="div", unsafe_innerHTML=town_figures(lesson),
                             classes=["ss-figures"])
-                with solara.lab.Tabs(value=tab):
+                with solara.lab.Tabs(value=tab):  # only the open tab is drawn, week by week
                     with solara.lab.Tab("Class"):
-                        solara.HTML(tag="div", unsafe_innerHTML=class_table(lesson))
+                        if tab.value == 0:
+                            solara.HTML(tag="div", unsafe_innerHTML=class_table(lesson))
                     with solara.lab.Tab("Town"):
-                        TownImage(lesson, version)
+                        if tab.value == 1:
+                            TownImage(lesson, version)
                     with solara.lab.Tab("Debrief"):
-                        Debrief(lesson, out_folder, on_end, version)
+                        if tab.value == 2:
+                            Debrief(lesson, out_folder, on_end, version)
 
 
 @solara.component
