@@ -174,10 +174,13 @@ def test_debrief_links_practices_to_results_and_export_writes_the_lesson(tmp_pat
         lesson.clock.step()
     table = results_by_cso(lesson)
     assert list(table["student"]) == ["Ana", "Bo", "Cy", "Di"]
-    assert list(table["meaning"]) == [2, 4, 6, 8]
+    assert list(table["points_meaning"]) == [2, 4, 6, 8]
+    assert list(table["points_recognition"]) == [5] * 4  # not the recognition result
+    assert 0 < table["recognition"].min() < 1
     links = practice_links(table)
     assert links.loc["meaning", "volunteers"] == pytest.approx(
-        np.corrcoef(table["meaning"], table["volunteers"])[0, 1])
+        np.corrcoef(table["points_meaning"], table["volunteers"])[0, 1])
+    assert links.loc["recognition"].isna().all()  # every CSO spent the same on it
     assert links.loc["democracy", "volunteers"] == pytest.approx(
         -links.loc["meaning", "volunteers"])
     assert links.loc["pluralism"].isna().all()  # every CSO spent the same on it

@@ -35,20 +35,26 @@ RESULTS = {
 """Each CSO's results in the debrief, and their column titles."""
 
 
+def points(factor: str) -> str:
+    """The debrief table's column of the average points spent on ``factor``."""
+    return f"points_{factor}"
+
+
 def results_by_cso(lesson: Lesson) -> pd.DataFrame:
     """One row per CSO: its student, average points per practice, and its results.
 
+    The points are in columns ``points_<practice>`` (a practice and a result may share a name).
     Results: volunteers and recognition in the last week, the average tiredness of its
     volunteers over the lesson, the need it met over the lesson, and its money at the end.
     """
     weekly, choices = lesson.weekly_table(), lesson.choices_table()
     if weekly.empty:
-        return pd.DataFrame(columns=["cso", "student", *FACTORS, *RESULTS])
+        return pd.DataFrame(columns=["cso", "student", *map(points, FACTORS), *RESULTS])
     last = weekly[weekly["week"] == weekly["week"].max()].set_index("cso")
     by_cso = weekly.groupby("cso")
     table = pd.DataFrame({
         "student": last["student"],
-        **choices.groupby("cso")[list(FACTORS)].mean(),
+        **choices.groupby("cso")[list(FACTORS)].mean().rename(columns=points),
         "volunteers": last["volunteers"],
         "tiredness": 100 * by_cso["tiredness"].mean(),
         "recognition": last["recognition"],
@@ -68,7 +74,7 @@ def practice_links(table: pd.DataFrame) -> pd.DataFrame:
     if len(table) >= 3:
         for f in FACTORS:
             for r in RESULTS:
-                x, y = table[f].to_numpy(float), table[r].to_numpy(float)
+                x, y = table[points(f)].to_numpy(float), table[r].to_numpy(float)
                 ok = ~(np.isnan(x) | np.isnan(y))
                 if ok.sum() >= 3 and x[ok].std() > 0 and y[ok].std() > 0:
                     links.loc[f, r] = np.corrcoef(x[ok], y[ok])[0, 1]
@@ -104,7 +110,8 @@ def report_html(lesson: Lesson, table: pd.DataFrame, links: pd.DataFrame,
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=90)
     image = base64.b64encode(buffer.getvalue()).decode()
-    shown = table.rename(columns={**FACTOR_LABELS, **RESULTS, "cso": "CSO"})
+    shown = table.rename(columns={**{points(f): label for f, label in FACTOR_LABELS.items()},
+                                  **RESULTS, "cso": "CSO"})
     shown["CSO"] = shown["CSO"] + 1
     words = links.map(link_words).rename(index=FACTOR_LABELS, columns=RESULTS)
     words.insert(0, "practice", words.index)
