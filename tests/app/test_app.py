@@ -480,9 +480,10 @@ def test_play_stops_at_the_week_asked_for(session):
     s.page.get_by_label("Stop at week").fill("8")
     s.page.get_by_label("Stop at week").press("Enter")
     s.click("▶")
-    s.page.get_by_role("button", name="▶", exact=True).wait_for()  # stopped by itself
-    assert s.wait_steady(STEADY_MS) == 8
-    assert s.page.locator(".ss-chart[data-week='8']").count() == 3
+    s.wait_week(8)  # a busy machine draws fewer frames, but the last one is the week it stops at
+    assert s.wait_steady(STEADY_MS) == 8  # and it stays there
+    s.page.get_by_role("button", name="▶", exact=True).wait_for()  # ready to play on
+    s.page.locator(".ss-chart[data-week='8']").nth(2).wait_for()
 
 
 @pytest.mark.slow

@@ -102,9 +102,12 @@ class Clock:
 
     def _run(self) -> None:
         """Step at :attr:`speed` until paused, at :attr:`stop_at`, or at the end."""
-        while self.playing and not self.closed:
+        def arrived() -> bool:
+            return self.stop_at is not None and self._week() >= self.stop_at
+
+        while self.playing and not self.closed and not arrived():
             started = time.monotonic()
-            if (self.stop_at is not None and self._week() >= self.stop_at) or not self.step():
+            if not self.step() or arrived():
                 break
             self._wake.wait(max(0.0, 1 / self.speed - (time.monotonic() - started)))
         self.playing = False
