@@ -28,7 +28,9 @@ SOURCE = str(Path(solidarity_sim.__file__).resolve().parents[1])
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 EVERY_EXTRA_MODULE = tuple(m for modules in EXTRAS.values() for m in modules)
 DISTRIBUTIONS = {  # the distributions of each extra, as named in pyproject.toml
-    "app": {"solara", "solara-assets", "ipyvue", "ipyvuetify", "altair", "starlette"},
+    "app": {"solara", "solara-assets", "ipyvue", "ipyvuetify", "altair", "starlette", "segno",
+            "solidarity-sim"},  # solidarity-sim[film]: the page's film button
+    "film": {"imageio", "imageio-ffmpeg"},
     "dask": {"dask"},
     "survival": {"lifelines"},
     "decide": {"ema-workbench", "optuna"},
@@ -63,7 +65,8 @@ def test_the_core_dependencies_hold_none_of_the_extras():
         assert {name(r) for r in extras[extra]} == distributions, extra
         assert not core & distributions, extra
     assert extras["dask"] == ["dask[distributed]>=2024.1"]
-    assert extras["all"] == ["solidarity-sim[app,dask,survival,decide]"]
+    assert extras["all"] == ["solidarity-sim[app,film,dask,survival,decide]"]
+    assert "solidarity-sim[film]" in extras["app"]
     assert "solidarity-sim[all]" in extras["dev"]
     assert {"pytest", "pytest-xdist", "hypothesis", "ruff", "jsonschema", "playwright",
             "import-linter"} <= {name(r) for r in extras["dev"]}
@@ -95,6 +98,10 @@ MISSING = [
     # an unusable --host: were the extra not checked first, the command stops at once anyway
     # instead of starting a server
     pytest.param("app", "the classroom page", "solara", ["app", "--host", "256.0.0.1"], id="app"),
+    pytest.param("app", "the shared lesson", "solara", ["classroom", "--host", "256.0.0.1"],
+                 id="classroom"),
+    pytest.param("film", "a film of a run (--film)", "imageio",
+                 ["run", "--weeks", "2", "--film", "run.mp4"], id="run-film"),
     pytest.param("dask", "the Dask executor", "dask",
                  ["sweep", str(ROOT / "experiments" / "smoke.toml"), "--executor", "dask"],
                  id="sweep-executor-dask"),
@@ -112,7 +119,8 @@ MISSING = [
 
 @pytest.mark.parametrize(("extra", "feature", "module", "args"), MISSING)
 def test_a_missing_extra_is_one_sentence_and_exit_2(tmp_path, extra, feature, module, args):
-    proc = cli([*args, "--out", str(tmp_path / "out")] if args[0] != "app" else args,
+    pages = ("app", "classroom")
+    proc = cli([*args, "--out", str(tmp_path / "out")] if args[0] not in pages else args,
                EXTRAS[extra], tmp_path)
     assert proc.returncode == 2, (proc.returncode, proc.stderr)
     assert "Traceback" not in proc.stderr

@@ -1,14 +1,15 @@
 """The optional extras, and the one clear error that a missing one gives.
 
 ``pip install solidarity-sim`` installs the core: the model, :func:`solidarity_sim.run`, sweeps on
-the local process pool, the analyses and the figures. Four features need an extra::
+the local process pool, the analyses and the figures. Five features need an extra::
 
-    pip install 'solidarity-sim[app]'       # the classroom page (Solara, ipyvue, altair)
+    pip install 'solidarity-sim[app]'       # the classroom pages (Solara, ipyvue, altair, segno)
+    pip install 'solidarity-sim[film]'      # films of a run (imageio, imageio-ffmpeg)
     pip install 'solidarity-sim[dask]'      # the Dask executor (--executor dask, --scheduler)
     pip install 'solidarity-sim[survival]'  # retention curves (lifelines), used by validate
     pip install 'solidarity-sim[decide]'    # scenario discovery (EMA Workbench), the optimiser
                                             # (Optuna) and the EMA bridge (solidarity_sim.ema)
-    pip install 'solidarity-sim[all]'       # all four
+    pip install 'solidarity-sim[all]'       # all five
 
 Code that needs an extra imports it lazily, inside :func:`needs` (or checks first with
 :func:`require`), so that a missing extra raises :class:`MissingExtra`, whose message names the
@@ -25,7 +26,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 EXTRAS: dict[str, tuple[str, ...]] = {
-    "app": ("solara", "solara_assets", "ipyvue", "ipyvuetify", "altair"),
+    "app": ("solara", "solara_assets", "ipyvue", "ipyvuetify", "altair", "segno", "imageio",
+            "imageio_ffmpeg"),
+    "film": ("imageio", "imageio_ffmpeg"),
     "dask": ("dask", "distributed"),
     "survival": ("lifelines",),
     "decide": ("ema_workbench", "optuna"),

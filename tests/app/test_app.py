@@ -8,15 +8,10 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
-import signal
 import socket
 import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -34,11 +29,8 @@ from solidarity_sim.app.classroom import (
     model_params,
 )
 from solidarity_sim.app.views import (
-    ROLE_COLOURS,
-    TownPicture,
     crisis_weeks,
     need_chart,
-    neighbourhood_centres,
     organisations_chart,
     volunteering_chart,
 )
@@ -46,16 +38,10 @@ from solidarity_sim.model.agents import Role
 from solidarity_sim.model.network import neighbourhood_grid
 from solidarity_sim.model.scenario import Scenario, ScenarioError
 from solidarity_sim.model.solidarity_model import SolidarityModel
+from solidarity_sim.viz.town_plots import ROLE_COLOURS, TownPicture, neighbourhood_centres
+from tests.helpers import EXECUTABLE, ROOT, TIMEOUT_MS, running_server
 
-ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "app"
-EXECUTABLE = Path(sys.executable).parent / "solidarity-sim"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-dev-shm-usage"]
-TIMEOUT_MS = 60_000
-"""Longest wait for any condition on the page (a busy machine is slow, not wrong)."""
 PLAYED_WEEKS = 3
 """Weeks that playing must advance before the test pauses."""
 STEADY_MS = 1500
@@ -157,6 +143,23 @@ def test_mesa_scenario_argument_is_accepted_and_changes_are_listed():
     assert model.changes == ["8 Care (meaning) 0.9"]
 
 
+@pytest.mark.slow  # FFmpeg in a process of its own
+def test_the_pages_film_replays_the_run_with_its_interventions(tmp_path):
+    import imageio.v3 as iio
+
+    model = ClassroomModel(rng=2, **{"population.citizens": 600})
+    for week in range(6):
+        if week == 3:
+            model.press("economic")
+        model.step()
+    replay = model.replay()
+    replay.run(6)
+    assert replay.datacollector.get_model_vars_dataframe().equals(
+        model.datacollector.get_model_vars_dataframe())
+    assert model.film(tmp_path / "page.mp4") == 6
+    assert iio.imread(tmp_path / "page.mp4", index=None).shape[0] == 6
+
+
 # -- views ---------------------------------------------------------------------------------------
 
 
@@ -172,13 +175,13 @@ def test_neighbourhood_centres_follow_the_networks_grid(k):
 
 def test_town_picture_is_laid_out_once_and_recoloured_by_role():
     model = classroom()
-    picture = TownPicture(model)
+    picture = TownPicture(model.town, model.seed)
     xy, background = picture.xy.copy(), picture.background
     off = np.linalg.norm(xy - picture.centres[model.pop.nbhd], axis=1)
     assert off.max() <= TownPicture.RADIUS
     model.press("migration")
     run(model, 30)
-    picture.update(model)
+    picture.update(model.town)
     assert np.array_equal(picture.xy, xy) and picture.background is background
     colours = picture.citizens.get_facecolors()
     vols = model.pop.volunteer
@@ -274,7 +277,7 @@ def test_page_renders_steps_and_acts_without_a_browser():
 def test_teaching_notes_name_the_pages_controls_and_show_existing_screenshots():
     text = (ROOT / "docs" / "teaching.md").read_text(encoding="utf-8")
     images = re.findall(r"\]\((img/[^)]+\.png)\)", text)
-    assert len(images) == 3
+    assert len(images) == 7  # three lessons on the page, the page itself, Lesson 4's three
     for image in images:
         assert (ROOT / "docs" / image).is_file(), image
     labels = {spec["label"] for spec in model_params().values()}
@@ -283,7 +286,8 @@ def test_teaching_notes_name_the_pages_controls_and_show_existing_screenshots():
     for label in ("Scenario", "Public funding of CSOs", "Welfare coverage"):
         assert f"**{label}**" in text and label in labels
     for button in ("economic crisis", "pandemic crisis", "migration crisis", "cut funding",
-                   "restore funding"):
+                   "restore funding", "Stop at week", "Weeks a second", "Start the lesson",
+                   "Join", "play to it", "Export the lesson", "End the lesson"):
         assert f"**{button}**" in text
 
 
@@ -293,12 +297,6 @@ def test_teaching_notes_name_the_pages_controls_and_show_existing_screenshots():
 def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     return subprocess.run([str(EXECUTABLE), *args], capture_output=True, text=True,
                           timeout=timeout, check=False)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_app_refuses_a_bad_port_or_host_in_one_paragraph():
@@ -342,42 +340,8 @@ def test_importing_the_page_reads_no_scenario_and_leaves_the_plotting_backend_al
 @pytest.fixture(scope="module")
 def server():
     """``solidarity-sim app`` on a free loopback port, stopped after the module's tests."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    log = (ARTIFACTS / "server.log").open("w")
-    proc = subprocess.Popen([str(EXECUTABLE), "app", "--port", str(port)], stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as reply:
-                if reply.status == 200:
-                    break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the app server did not start; see {ARTIFACTS / 'server.log'}")
-            time.sleep(0.5)
-    yield url
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.is_file():
-        pytest.fail("Debian's Chromium is missing: apt-get install chromium (.ci/run does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with running_server(["app"], ARTIFACTS) as (url, _):
+        yield url
 
 
 class Session:
@@ -497,7 +461,8 @@ def test_step_advances_the_week(session):
     s = session()
     s.step(3)
     assert s.week() == 3
-    assert re.search(r"(Step|Time): 3(\.0)?\b", s.page.inner_text("body"))  # SolaraViz agrees
+    s.page.locator(".ss-chart[data-week='3']").nth(2).wait_for()  # the headline's week
+    assert s.page.locator(".ss-chart").count() == 3
     assert "volunteers" in s.figures()
     s.page.locator(".ss-town img").nth(1).wait_for()
     s.shot("stepped")
@@ -526,6 +491,18 @@ def test_play_advances_and_pause_stops(session):
     paused = s.wait_steady(STEADY_MS)
     assert paused >= end  # stopped: the week has not changed for STEADY_MS
     s.shot("paused")
+
+
+@pytest.mark.slow
+def test_play_stops_at_the_week_asked_for(session):
+    s = session()
+    s.page.get_by_label("Stop at week").fill("8")
+    s.page.get_by_label("Stop at week").press("Enter")
+    s.click("▶")
+    s.wait_week(8)  # a busy machine draws fewer frames, but the last one is the week it stops at
+    assert s.wait_steady(STEADY_MS) == 8  # and it stays there
+    s.page.get_by_role("button", name="▶", exact=True).wait_for()  # ready to play on
+    s.page.locator(".ss-chart[data-week='8']").nth(2).wait_for()
 
 
 @pytest.mark.slow
@@ -562,4 +539,4 @@ def test_reset_builds_the_chosen_scenario(session):
     s.page.get_by_role("option", name="pandemic", exact=True).click()
     s.click("Reset")
     s.wait_text("text == 'Week 0 of 156'")
-    assert s.page.locator(".ss-now").inner_text().startswith("pandemic · seed 0")
+    assert s.page.locator(".ss-title").inner_text() == "pandemic · seed 0"

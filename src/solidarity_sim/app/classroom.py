@@ -1,17 +1,20 @@
 """The classroom page's model: the controls' choices on top of :class:`SolidarityModel`.
 
-:class:`ClassroomModel` is what the page's controls build (SolaraViz calls it with their
-values) and what its buttons act on; the buttons go through the model's own interventions.
+:class:`ClassroomModel` is what the page's controls build (called with their values, as
+Mesa's SolaraViz would) and what its buttons act on; the buttons go through the model's own
+interventions.
 """
 
 from __future__ import annotations
 
+import copy
+from pathlib import Path
 from typing import Any
 
 from ..model.events import Event
 from ..model.parameters import FACTORS, FUNDING_POLICIES, SCHEMA
-from ..model.scenario import bundled_scenarios, load_scenario
-from ..model.solidarity_model import SolidarityModel
+from ..model.scenario import Scenario, bundled_scenarios, load_scenario
+from ..model.solidarity_model import SolidarityModel, forget
 
 SCENARIO_OWN = "as in the scenario"
 """Funding-policy choice that keeps the preset's own policy."""
@@ -110,6 +113,35 @@ class ClassroomModel(SolidarityModel):
     def restore_funding(self) -> None:
         """End any austerity cut from this week."""
         self.set_austerity(0.0)
+
+    def replay(self) -> SolidarityModel:
+        """A new model of the same run: this one's scenario with its interventions scheduled.
+
+        Stepped to this model's week, it gives the same weeks: an intervention in week ``w``
+        is exactly the event scheduled for week ``w``.
+        """
+        params = copy.deepcopy(self.spec.params)
+        params["events"] = [*params["events"], *(e.as_table() for e in self.events
+                                                 if e.origin == "intervention")]
+        return SolidarityModel(Scenario(params), rng=self.seed)
+
+    def film(self, path: str | Path) -> int:
+        """Write a film of the run so far; return its number of frames (one a week).
+
+        The film (:class:`~solidarity_sim.viz.film.Film`) is drawn from :meth:`replay`.
+        """
+        from ..viz.film import Film
+
+        title = " · ".join([self.spec.name, f"seed {self.seed}", *self.changes])
+        replay = self.replay()
+        with Film(path, title=title, weeks=self.p["weeks"]) as film:
+            try:
+                while replay.week < self.week:
+                    replay.step()
+                    film.add(replay.town, replay.seed, replay.datacollector.model_vars)
+            finally:
+                forget(replay)
+        return film.frames
 
 
 def event_label(event: Event) -> str:

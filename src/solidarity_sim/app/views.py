@@ -1,188 +1,76 @@
 """The views of the classroom page: the town, the week's figures and buttons, charts, a guide.
 
-The views are redrawn by the page's own frame clock (:func:`Dashboard`), at most
-:data:`FRAME_SECONDS` apart and only when the week or the interventions changed, not on each of
-SolaraViz's steps: while playing, SolaraViz steps the model in a thread of its own, and the
-model's speed does not depend on how long a frame takes to draw. Views copy what they show under
-the model's ``lock`` and draw outside it. The town's layout is computed once per model
-(:class:`TownPicture`); each frame only recolours it. The charts are drawn by the browser
-(ECharts, which Solara ships), so a frame costs the server little more than the town's picture.
+The views are redrawn when the page's :class:`~.clock.Clock` counts a change (a week, a button;
+:func:`use_clock`), from one :class:`Snapshot` of the model taken under its ``lock``: the
+headline figures, the charts and the town always show the same week. While playing, the clock
+steps the model in a thread of its own and never waits for a frame: a page that draws slowly
+skips to the latest week. The town's layout is computed once per model
+(:class:`~solidarity_sim.viz.town_plots.TownPicture`); each frame only recolours it. The charts
+are drawn by the browser (ECharts, which Solara ships), so a frame costs the server little more
+than the town's picture.
 """
 
 from __future__ import annotations
 
-import io
-import math
 import threading
-import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
-import matplotlib.colors
-import matplotlib.patches
 import numpy as np
+import pandas as pd
 import solara
-from matplotlib.collections import LineCollection
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
-from ..model.agents import Role, roles
+from ..model.agents import Role
 from ..model.calendar import WEEKS_PER_YEAR
 from ..model.crises import ACTIVE as CRISIS_ACTIVE
+from ..viz.town_plots import FOLDED, FORMAL, INFORMAL, ROLE_COLOURS, TownPicture, png
 from .classroom import ClassroomModel, event_label
+from .clock import Clock
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-
-ROLE_COLOURS = {Role.BYSTANDER: "#c9c9c9", Role.VOLUNTEER: "#1b9e3e",
-                Role.BENEFICIARY: "#e8710a"}
-FORMAL, INFORMAL, FOLDED = "#1f3a93", "#8e44ad", "#7f7f7f"
-DPI = 80
-"""Resolution of the images sent to the browser (dots per inch)."""
-
-FRAME_SECONDS = 0.25
-"""Shortest time between two frames (and how often the clock looks for a new week)."""
+CHART_PX = 160
+"""Height of each chart: the three fit beside the town, above the fold of a 1280 x 720 screen."""
 
 
-def png(fig: Figure) -> bytes:
-    """Render a figure as PNG bytes."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return buffer.getvalue()
-
-
-def neighbourhood_centres(k: int) -> np.ndarray:
-    """Centre of each neighbourhood on the page: the grid of ``network.neighbourhood_grid``."""
-    cols = math.ceil(k / max(1, math.isqrt(k)))
-    row, col = np.divmod(np.arange(k), cols)
-    return np.column_stack((col, -row)).astype(float)
-
-
-class TownPicture:
-    """The town as a picture: citizens in their neighbourhoods, their ties, and the CSOs.
-
-    Positions are drawn once, when the picture is made: each neighbourhood is a disc on the
-    grid of neighbourhoods, each citizen a point at a random place in its disc (from a generator
-    seeded by the run's seed, not one of the model's streams), each CSO a marker near the centre
-    of its home neighbourhood. The ties and the legend never change: they are drawn once, as a
-    background image; each frame draws only the citizens, CSOs and volunteers' links, on a
-    transparent image laid over it.
-
-    Args:
-        model: The session's model.
+@dataclass(frozen=True)
+class Snapshot:
+    """What a frame shows, copied under the model's lock so that every view shows one week.
 
     Attributes:
-        background: The background image (PNG).
-        figure: The figure of the changing layer.
+        week: The week the next step simulates (the figures are of the week before).
+        weeks: The horizon.
+        ts: The weekly series so far.
+        town: The town's changing layer (PNG).
+        events: The interventions so far, in words.
+        running: The model has weeks left.
+        cut: Public spending is cut.
     """
 
-    RADIUS = 0.42
-    """Radius of a neighbourhood's disc, in grid steps."""
-
-    SIZE = (6.4, 6.6)
-    """Size of both layers, in inches."""
-
-    def __init__(self, model: ClassroomModel):
-        rng = np.random.default_rng([model.seed, 0x70776E])  # 'town': its own stream
-        pop = model.pop
-        self.centres = neighbourhood_centres(model.n_neighbourhoods)
-        radius = self.RADIUS * np.sqrt(rng.random(pop.size))
-        angle = 2 * np.pi * rng.random(pop.size)
-        self.xy = self.centres[pop.nbhd] + radius[:, None] * np.column_stack(
-            (np.cos(angle), np.sin(angle)))
-        self.cso_xy = np.zeros((0, 2))
-        self.background = png(self._background(model))
-
-        self.figure = Figure(figsize=self.SIZE, dpi=DPI)
-        self.figure.patch.set_alpha(0.0)
-        ax = self._axes(self.figure)
-        self.links = ax.add_collection(LineCollection([], linewidths=0.5, alpha=0.35))
-        self.citizens = ax.scatter(self.xy[:, 0], self.xy[:, 1], s=10, linewidths=0)
-        self.formal = ax.scatter([], [], marker="s", c=FORMAL, edgecolors="white")
-        self.informal = ax.scatter([], [], marker="D", c=INFORMAL, edgecolors="white")
-        self.folded = ax.scatter([], [], marker="X", c=FOLDED, s=80)
-        self._colours = matplotlib.colors.to_rgba_array([ROLE_COLOURS[r] for r in Role])
-
-    def _axes(self, fig: Figure):
-        """The town's axes, the same on both layers."""
-        ax = fig.add_axes((0.0, 0.1, 1.0, 0.9))
-        ax.set_axis_off()
-        ax.set_aspect("equal")
-        pad = 0.55
-        ax.set_xlim(self.centres[:, 0].min() - pad, self.centres[:, 0].max() + pad)
-        ax.set_ylim(self.centres[:, 1].min() - pad, self.centres[:, 1].max() + pad)
-        return ax
-
-    def _background(self, model: ClassroomModel) -> Figure:
-        """The neighbourhoods, the ties between citizens, and the legend."""
-        fig = Figure(figsize=self.SIZE, dpi=DPI)
-        ax = self._axes(fig)
-        for x, y in self.centres:
-            ax.add_patch(matplotlib.patches.Circle((x, y), self.RADIUS * 1.08, color="#f2f4f7"))
-        ties = model.net.adjacency.tocoo()
-        once = ties.row < ties.col
-        ax.add_collection(LineCollection(
-            np.stack((self.xy[ties.row[once]], self.xy[ties.col[once]]), axis=1),
-            colors="#9aa7b8", linewidths=0.3, alpha=0.25))
-        fig.legend(handles=legend_handles(), loc="lower center", ncol=3, fontsize="large",
-                   frameon=False, handletextpad=0.2, columnspacing=1.0)
-        return fig
-
-    def _place_new_csos(self, model: ClassroomModel) -> None:
-        """Give CSOs founded since the last frame a place near their home's centre."""
-        homes = model.cso_table.home
-        for j in range(len(self.cso_xy), homes.size):
-            slot = int(np.count_nonzero(homes[:j] == homes[j]))
-            angle = 2 * np.pi * slot / 6 + np.pi / 4
-            offset = 0.45 * self.RADIUS * np.array([np.cos(angle), np.sin(angle)]) * (slot > 0)
-            self.cso_xy = np.vstack((self.cso_xy, self.centres[homes[j]] + offset))
-
-    def update(self, model: ClassroomModel) -> None:
-        """Recolour the citizens and redraw the CSOs and the volunteers' links for this week."""
-        pop, csos = model.pop, model.cso_table
-        self._place_new_csos(model)
-        colours = self._colours[roles(pop)]
-        colours[:, 3] = pop.present  # newcomers appear when they arrive
-        self.citizens.set_facecolors(colours)
-        vols = np.flatnonzero(pop.volunteer)
-        self.links.set_segments(np.stack((self.xy[vols], self.cso_xy[pop.cso[vols]]), axis=1))
-        self.links.set_colors(np.where(csos.formal[pop.cso[vols]], FORMAL, INFORMAL))
-        size = 40 + 6 * csos.volunteers
-        for scatter, rows in ((self.formal, csos.active & csos.formal),
-                              (self.informal, csos.active & ~csos.formal)):
-            scatter.set_offsets(self.cso_xy[rows])
-            scatter.set_sizes(size[rows])
-        self.folded.set_offsets(self.cso_xy[~csos.active])
+    week: int
+    weeks: int
+    ts: pd.DataFrame
+    town: bytes
+    events: str
+    running: bool
+    cut: bool
 
 
-def legend_handles() -> list[Line2D]:
-    """Legend entries of the town picture."""
-    def dot(colour: str, label: str, marker: str = "o", size: float = 8) -> Line2D:
-        return Line2D([], [], ls="", marker=marker, markersize=size, color=colour, label=label)
-
-    return [dot(ROLE_COLOURS[Role.BYSTANDER], "bystander"),
-            dot(ROLE_COLOURS[Role.VOLUNTEER], "volunteer"),
-            dot(ROLE_COLOURS[Role.BENEFICIARY], "helped this week"),
-            dot(FORMAL, "CSO (association)", "s", 10),
-            dot(INFORMAL, "informal group", "D", 9),
-            dot(FOLDED, "CSO that folded", "X", 10)]
+def snapshot(model: ClassroomModel, picture: TownPicture) -> Snapshot:
+    """Copy this week's state under the lock; draw the town's picture after releasing it."""
+    with model.lock:
+        picture.update(model.town)  # the picture's artists now hold copies of the arrays
+        ts = model.datacollector.get_model_vars_dataframe()
+        state = {"week": model.week, "weeks": model.p["weeks"], "running": model.running,
+                 "cut": model.funding_cut,
+                 "events": " · ".join(f"week {e.week}: {event_label(e)}" for e in model.events)}
+    return Snapshot(ts=ts, town=png(picture.figure), **state)
 
 
 @solara.component
-def TownView(model: ClassroomModel, frame: int):
-    """The town picture of this week (``frame`` changes when it should be redrawn)."""
-    picture = solara.use_memo(lambda: TownPicture(model), [model])
-
-    def draw() -> bytes:
-        with model.lock:
-            picture.update(model)
-        return png(picture.figure)
-
-    image = solara.use_memo(draw, [picture, model.week])
-    with solara.Card("The town"), solara.Div(classes=["ss-town"]):
+def TownView(picture: TownPicture, snap: Snapshot):
+    """The town picture of the snapshot's week."""
+    with solara.Card("The town", classes=["ss-card"]), solara.Div(classes=["ss-town"]):
         solara.Image(picture.background, width="100%")
-        solara.Image(image, width="100%", classes=["ss-layer"])
+        solara.Image(snap.town, width="100%", classes=["ss-layer"])
 
 
 def crisis_weeks(ts: pd.DataFrame) -> list[list[dict]]:
@@ -220,11 +108,11 @@ def chart(ts: pd.DataFrame, weeks: int, y_name: str, lines: list[dict],
                             "data": crisis_weeks(ts)}
     return {
         "animation": False,
-        "grid": {"left": 56, "right": 16, "top": 48, "bottom": 44},
-        "legend": {"top": 0, "textStyle": {"fontSize": 12}, "itemGap": 8},
+        "grid": {"left": 56, "right": 16, "top": 52, "bottom": 34},
+        "legend": {"top": 22, "textStyle": {"fontSize": 12}, "itemGap": 8},
         "tooltip": {"trigger": "axis"},
         "xAxis": {"type": "category", "data": list(range(weeks)), "boundaryGap": False,
-                  "name": "week", "nameLocation": "middle", "nameGap": 26,
+                  "name": "week", "nameLocation": "middle", "nameGap": 20,
                   "axisLabel": {"fontSize": 12, "interval": week_ticks(weeks) - 1},
                   "axisTick": {"interval": week_ticks(weeks) - 1}},
         "yAxis": {"type": "value", "name": y_name, "nameLocation": "middle", "nameGap": 40,
@@ -273,18 +161,18 @@ def organisations_chart(ts: pd.DataFrame, weeks: int) -> dict:
 
 
 @solara.component
-def ChartView(model: ClassroomModel, frame: int, build: Callable[[pd.DataFrame, int], dict],
-              title: str):
-    """A live chart of the weekly series so far, drawn by the browser (ECharts)."""
-    with model.lock:
-        ts = model.datacollector.get_model_vars_dataframe()
-    option = solara.use_memo(lambda: build(ts, model.p["weeks"]) if len(ts) else None,
-                             [model, len(ts)])
-    with solara.Card(title, classes=["ss-chart"]):
+def ChartView(snap: Snapshot, build: Callable[[pd.DataFrame, int], dict], title: str):
+    """A chart of the weekly series so far, drawn by the browser (ECharts)."""
+    option = solara.use_memo(lambda: build(snap.ts, snap.weeks) if len(snap.ts) else None,
+                             [snap])
+    with solara.Div(classes=["ss-chart"], attributes={"data-week": str(snap.week)}):
         if option is None:
-            solara.Text("Press Step or ▶ to start the clock.")
+            solara.Text(f"{title}: press ▶ or Step to start the clock.")
         else:
-            solara.FigureEcharts(option, attributes={"style": "height: 210px; width: 100%"},
+            option = {**option, "title": {"text": title, "left": 4, "top": 0,
+                                          "textStyle": {"fontSize": 14}}}
+            solara.FigureEcharts(option, attributes={"style": f"height: {CHART_PX}px; "
+                                                              "width: 100%"},
                                  responsive=True)
 
 
@@ -304,39 +192,43 @@ def headline(series: dict[str, list]) -> str:
 
 
 @solara.component
-def WeekView(model: ClassroomModel, frame: int):
+def WeekView(model: ClassroomModel, clock: Clock, snap: Snapshot):
     """The week, its headline figures, and the buttons that act on the model now."""
-    with model.lock:
-        week, weeks = model.week, model.p["weeks"]
-        figures = headline(model.datacollector.model_vars) if week else "&nbsp;<br>&nbsp;"
-        events = " · ".join(f"week {e.week}: {event_label(e)}" for e in model.events)
-        running, cut = model.running, model.funding_cut
-    actions = solara.use_memo(lambda: interventions(model), [model])  # the same handlers
+    figures = headline(snap.ts.to_dict("list")) if snap.week else "&nbsp;<br>&nbsp;"
+    actions = solara.use_memo(lambda: interventions(model, clock), [model, clock])
+    running, cut = snap.running, snap.cut
     enabled = {"economic crisis": running, "pandemic crisis": running,
                "migration crisis": running, "cut funding": running and not cut,
                "restore funding": running and cut}
 
     title = " · ".join([model.spec.name, f"seed {model.seed}", *model.changes])
-    with solara.Card(title, classes=["ss-now"]):
-        solara.Text(f"Week {week} of {weeks}", classes=["ss-week"])
+    with solara.Card(classes=["ss-now"]):
+        with solara.Row(style={"align-items": "baseline", "gap": "16px"}):
+            solara.Text(f"Week {snap.week} of {snap.weeks}", classes=["ss-week"])
+            solara.Text(title, classes=["ss-title"])
         solara.HTML(unsafe_innerHTML=figures, classes=["ss-figures"],
-                    attributes={"data-week": str(week)})
+                    attributes={"data-week": str(snap.week)})
         with solara.Row(gap="8px", style={"flex-wrap": "wrap"}):
             for label, (colour, action) in actions.items():
                 solara.Button(label, color=colour, outlined=True, on_click=action,
-                              disabled=not enabled[label])
-        solara.Text(events, classes=["ss-events"])
+                              disabled=not enabled[label], small=True)
+        if snap.events:
+            solara.Text(snap.events, classes=["ss-events"])
 
 
-def interventions(model: ClassroomModel) -> dict[str, tuple[str, Callable[[], None]]]:
-    """Each button's label, colour and action on the model."""
-    def crisis(kind: str) -> Callable[[], None]:
-        return lambda: model.press(kind)
+def interventions(model: ClassroomModel,
+                  clock: Clock) -> dict[str, tuple[str, Callable[[], None]]]:
+    """Each button's label, colour and action on the model (the clock then redraws the page)."""
+    def then_redraw(action: Callable[[], object]) -> Callable[[], None]:
+        def act() -> None:
+            action()
+            clock.touch()
+        return act
 
-    return {**{f"{kind} crisis": ("error", crisis(kind))
+    return {**{f"{kind} crisis": ("error", then_redraw(lambda kind=kind: model.press(kind)))
                for kind in ("economic", "pandemic", "migration")},
-            "cut funding": ("warning", model.cut_funding),
-            "restore funding": ("success", model.restore_funding)}
+            "cut funding": ("warning", then_redraw(model.cut_funding)),
+            "restore funding": ("success", then_redraw(model.restore_funding))}
 
 
 def swatch(colour: str, mark: str = "●") -> str:
@@ -381,51 +273,51 @@ def GuideView():
 
 
 CSS = """
-.ss-week { font-size: 2rem; font-weight: 600; display: block; margin-bottom: 6px;
-           color: #222; }
-.ss-figures { font-size: 1.15rem; line-height: 1.6; margin-bottom: 10px; }
-.ss-events { display: block; margin-top: 10px; color: #555; font-size: 1rem; }
+.ss-week { font-size: 1.8rem; font-weight: 600; color: #222; }
+.ss-title { font-size: 1.05rem; color: #444; }
+.ss-now { padding: 6px 14px !important; }
+.ss-card .v-card__title { padding: 6px 14px; }
+.ss-figures { font-size: 1.1rem; line-height: 1.5; margin-bottom: 6px; }
+.ss-events { display: block; margin-top: 6px; color: #555; font-size: 1rem; }
 .ss-guide p { font-size: 1rem; line-height: 1.5; }
 .ss-town { position: relative; }
 .ss-layer { position: absolute; top: 0; left: 0; }
 """
 
 
-def frame_clock(model: ClassroomModel, frame: solara.Reactive[int]):
-    """A loop that moves ``frame`` on when the model's week or interventions change.
+def use_clock(clock: Clock) -> int:
+    """Redraw the calling view whenever ``clock`` counts a change; return its version.
 
-    Each move redraws the views, in this thread if no other is drawing; the loop then waits at
-    least as long as the drawing took, so that frames never queue up behind each other.
+    A thread per page waits on the clock and moves the page's version, which redraws the page
+    in that thread; a page that draws slowly skips to the latest week.
     """
-    def clock(cancel: threading.Event) -> None:
-        shown = None
-        while not cancel.is_set():
-            now = (model.week, len(model.events))
-            pause = FRAME_SECONDS
-            if now != shown:
-                shown = now
-                started = time.monotonic()
-                frame.value += 1
-                pause = max(pause, time.monotonic() - started)
-            cancel.wait(pause)
+    version = solara.use_reactive(clock.version)
 
-    return clock
+    def watch(cancel: threading.Event) -> None:
+        seen = version.value
+        while not cancel.is_set() and not clock.closed:
+            now = clock.wait(seen, 0.5)
+            if now != seen:
+                seen = now
+                version.value = now
+
+    solara.use_thread(watch, dependencies=[clock], intrusive_cancel=False)
+    return version.value
 
 
 @solara.component
-def Dashboard(model: ClassroomModel):
+def Dashboard(model: ClassroomModel, clock: Clock):
     """The main area: the week and its buttons, the town, three charts, and the guide."""
-    frame = solara.use_reactive(0)
-    solara.use_thread(frame_clock(model, frame), dependencies=[model], intrusive_cancel=False)
+    version = use_clock(clock)
+    picture = solara.use_memo(lambda: TownPicture(model.town, model.seed), [model])
+    snap = solara.use_memo(lambda: snapshot(model, picture), [picture, version])
     solara.Style(CSS)
-    with solara.Column(gap="12px", style={"padding": "12px"}):
-        WeekView(model, frame.value)
-        with solara.ColumnsResponsive(12, large=[6, 6]):
-            with solara.Column(gap="12px"):
-                TownView(model, frame.value)
-                ChartView(model, frame.value, organisations_chart,
-                          "Civil-society organisations")
-            with solara.Column(gap="12px"):
-                ChartView(model, frame.value, volunteering_chart, "Volunteering")
-                ChartView(model, frame.value, need_chart, "Material need")
+    with solara.Column(gap="8px", style={"padding": "8px"}):
+        WeekView(model, clock, snap)
+        with solara.Columns([5, 7], gutters_dense=True):
+            TownView(picture, snap)
+            with solara.Column(gap="4px"):
+                ChartView(snap, volunteering_chart, "Volunteering")
+                ChartView(snap, need_chart, "Material need")
+                ChartView(snap, organisations_chart, "Civil-society organisations")
         GuideView()

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
+from ..extras import require
 from . import CommandError
-from .common import add_override_options, overrides
+from .common import add_override_options, overrides, whole_number
+
+FILM_SUFFIXES = (".mp4", ".gif")
 
 
 def register(subparsers) -> None:
@@ -20,6 +24,11 @@ def register(subparsers) -> None:
                    help="a bundled scenario name or a TOML file (default: baseline)")
     add_override_options(p)
     p.add_argument("--out", help="output folder (default: results/SCENARIO-seedN)")
+    p.add_argument("--film", metavar="FILE",
+                   help="also write a film of the run: the town and the main charts week by "
+                        "week (.mp4 or .gif; needs the 'film' extra)")
+    p.add_argument("--film-every", type=whole_number("number of weeks", 1), default=1,
+                   metavar="WEEKS", help="weeks between the film's frames (default: 1)")
     p.set_defaults(func=handle)
 
 
@@ -32,6 +41,11 @@ def handle(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise CommandError(f"--out {out}: exists and is not a folder; give a folder to write "
                            "the results into")
+    if args.film and Path(args.film).suffix.lower() not in FILM_SUFFIXES:
+        raise CommandError(f"--film {args.film}: not allowed; give a file ending in .mp4 or "
+                           ".gif")
+    if args.film:
+        require("film", "a film of a run (--film)")
 
     from tqdm import tqdm
 
@@ -39,14 +53,26 @@ def handle(args: argparse.Namespace) -> int:
     from ..results.summary import describe_run
     from ..viz.run_plots import overview
 
-    with tqdm(total=scenario.params["weeks"], unit="week", delay=2, disable=None,
-              leave=False, file=sys.stderr) as bar:
+    title = f"{scenario.name} · seed {args.seed}"
+    if args.film:
+        from ..viz.film import FPS, Film
+
+        film = Film(args.film, title=title, weeks=scenario.params["weeks"],
+                    every=args.film_every)
+    else:
+        film = nullcontext()
+    with film, tqdm(total=scenario.params["weeks"], unit="week", delay=2, disable=None,
+                    leave=False, file=sys.stderr) as bar:
         result = run(scenario, seed=args.seed,
-                     progress=lambda week, total: bar.update(week - bar.n))
+                     progress=lambda week, total: bar.update(week - bar.n),
+                     watch=(lambda m: film.add(m.town, m.seed, m.datacollector.model_vars))
+                     if args.film else None)
     result.save(out)
-    fig = overview(result.timeseries, title=f"{scenario.name} · seed {args.seed}")
+    fig = overview(result.timeseries, title=title)
     fig.savefig(out / "overview.png", dpi=110)
     print(describe_run(result))
     print(f"\nresults and figure written to {out}/ (timeseries, spells and csos as Parquet, "
           "manifest.json, overview.png)")
+    if args.film:
+        print(f"film written to {args.film} ({film.frames} frames, {FPS} a second)")
     return 0

@@ -122,7 +122,8 @@ def cso_table(t: CSOTable) -> pd.DataFrame:
 
 def run(scenario: str | Path | Scenario = "baseline", *, seed: int = 0, weeks: int | None = None,
         overrides: Mapping[str, Any] | None = None,
-        progress: Callable[[int, int], None] | None = None) -> RunResult:
+        progress: Callable[[int, int], None] | None = None,
+        watch: Callable[[SolidarityModel], None] | None = None) -> RunResult:
     """Run one scenario and collect its results.
 
     Args:
@@ -131,6 +132,7 @@ def run(scenario: str | Path | Scenario = "baseline", *, seed: int = 0, weeks: i
         weeks: Override the scenario's horizon.
         overrides: Dotted-path parameter overrides, e.g. ``{"csos.factors.meaning": 0.8}``.
         progress: Called as ``progress(week, weeks)`` after every week.
+        watch: Called with the model after every week (e.g. to draw a film's frame).
 
     Returns:
         The run's :class:`RunResult`.
@@ -149,6 +151,8 @@ def run(scenario: str | Path | Scenario = "baseline", *, seed: int = 0, weeks: i
     try:
         while model.running:
             model.step()
+            if watch is not None:
+                watch(model)
             if progress is not None:
                 progress(model.week, horizon)
     finally:
