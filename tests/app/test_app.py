@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 import socket
 import subprocess
+import sys
 import time
 from urllib.parse import urlsplit
 

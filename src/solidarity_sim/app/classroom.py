@@ -19,12 +19,10 @@ from ..model.solidarity_model import SolidarityModel, forget
 SCENARIO_OWN = "as in the scenario"
 """Funding-policy choice that keeps the preset's own policy."""
 
-CLASSROOM_TOWN = {"population.citizens": 1000, "population.neighbourhoods": 9,
-                  "csos.density": 30.0}
-"""The page's town: 1,000 citizens in a 3 x 3 grid of neighbourhoods with three CSOs. At this
-size the default density (10 CSOs per 10,000 citizens) would leave one CSO reaching three of
-twenty neighbourhoods; with nine neighbourhoods and three CSOs the baseline keeps about one
-citizen in five volunteering and two thirds of volunteers a year later, as the full-size town."""
+CLASSROOM_CITIZENS = 3000
+"""The page's first town size: 3,000 citizens, so twelve neighbourhoods and three CSOs at the
+model's defaults. Everything else is the scenario's own defaults, as in every other entry
+point; the size is a slider."""
 
 CLASSROOM_CRISES: dict[str, dict[str, Any]] = {
     "economic": {},
@@ -162,13 +160,10 @@ def model_params() -> dict[str, Any]:
         "rng": {"type": "SliderInt", "value": 0, "min": 0, "max": 99, "step": 1,
                 "label": "Seed"},
         "population.citizens": {"type": "SliderInt", "label": "Citizens",
-                                "value": CLASSROOM_TOWN["population.citizens"],
-                                "min": 200, "max": 5000, "step": 100},
-        "population.neighbourhoods": {"type": "SliderInt", "label": "Neighbourhoods",
-                                      "value": CLASSROOM_TOWN["population.neighbourhoods"],
-                                      "min": 1, "max": 25, "step": 1},
+                                "value": CLASSROOM_CITIZENS, "min": 500, "max": 10000,
+                                "step": 500},
         "csos.density": {"type": "SliderInt", "label": "CSOs per 10,000 citizens",
-                         "value": int(CLASSROOM_TOWN["csos.density"]), "min": 10, "max": 100,
+                         "value": int(SCHEMA["csos"]["density"].default), "min": 5, "max": 40,
                          "step": 5},
         **{f"csos.factors.{f}": {"type": "SliderFloat", "label": FACTOR_LABELS[f],
                                  "value": factors[f].default, "min": 0.0, "max": 1.0,
