@@ -14,6 +14,7 @@ import pytest
 
 import solidarity_sim as ss
 from solidarity_sim.analysis import validation as v
+from solidarity_sim.batch.store import StoreNotice
 from solidarity_sim.cli import main
 from solidarity_sim.cli import validate as validate_command
 from solidarity_sim.model.parameters import FACTORS
@@ -241,8 +242,9 @@ def test_an_interrupted_validation_resumes_from_its_stored_runs(tmp_path):
     for name in ("a000-r0001", "a001-r0002"):
         (out / "runs" / f"{name}.parquet").unlink()
     calls = []
-    again = v.validate(tiny_checks(), replications=3, seed=4, workers=1, out=out,
-                       progress=lambda done, total: calls.append(done))
+    with pytest.warns(StoreNotice, match=r"set aside 2 stored run\(s\).*a000-r0001 \(runs/"):
+        again = v.validate(tiny_checks(), replications=3, seed=4, workers=1, out=out,
+                           progress=lambda done, total: calls.append(done))
     assert calls == [4, 5, 6]  # only the two missing runs computed
     pd.testing.assert_frame_equal(again.table, reference.table)
     pd.testing.assert_frame_equal(again.values, reference.values)

@@ -283,7 +283,8 @@ def test_sampled_designs_find_the_dominant_parameter(tmp_path, capsys, method, s
     assert indices.loc["volunteering.quit_rate", index] > 2 * abs(
         indices.loc["csos.factors.meaning", index])
     assert (out / "sensitivity.png").read_bytes().startswith(b"\x89PNG")
-    (out / "runs" / "run-000003.parquet").unlink()
+    (out / "runs" / "run-000003.parquet").unlink()  # a run that never finished
+    (out / "records" / "run-000003.json").unlink()
     with pytest.raises(ExperimentError, match=f"1 of {runs} design points have no finished run"):
         analyse(out)
 

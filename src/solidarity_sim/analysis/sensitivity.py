@@ -25,7 +25,7 @@ import pandas as pd
 from scipy import stats
 
 from ..batch.experiment import ExperimentError
-from ..batch.sweep import load_manifest, load_table
+from ..batch.sweep import load_design, load_manifest, load_table
 from .statistics import CONFIDENCE
 
 RESAMPLES = 1000
@@ -79,7 +79,7 @@ def analyse(out: str | Path) -> Analysis:
     exp = manifest["experiment"]
     factors, outcomes = list(exp["parameters"]), list(exp["outcomes"])
     method = exp["design"]["method"]
-    design = pd.read_parquet(Path(out) / "design.parquet")
+    design = load_design(out)
     runs = load_table(out)
     if runs.empty:
         raise ExperimentError(f"{out}: no run has finished yet; run `solidarity-sim sweep` "

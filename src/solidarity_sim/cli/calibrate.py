@@ -214,7 +214,7 @@ def write(result, selection, text: str, out: Path) -> list[str]:
     import matplotlib.pyplot as plt
 
     from ..analysis import calibration as c
-    from ..results.run_result import library_versions, package_version
+    from ..versions import library_versions, package_version
     from ..viz.calibration_plots import pairs_figure, responses_figure, targets_figure
 
     out.mkdir(parents=True, exist_ok=True)

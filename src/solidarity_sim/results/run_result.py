@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import platform
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -19,32 +17,7 @@ from ..model.events import Event
 from ..model.population import NEVER
 from ..model.scenario import Scenario, load_scenario
 from ..model.solidarity_model import SolidarityModel, forget
-
-LIBRARIES = ("mesa", "numpy", "scipy", "pandas", "networkx", "pyarrow", "matplotlib")
-
-
-def package_version() -> str:
-    """The installed version of solidarity-sim."""
-    try:
-        return metadata.version("solidarity-sim")
-    except metadata.PackageNotFoundError:
-        return "unknown"
-
-
-def library_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
-    """Versions of Python and the libraries the results depend on.
-
-    Args:
-        extra: More distributions to report, e.g. optional ones; one not installed is
-            ``"missing"``.
-    """
-    versions = {"python": platform.python_version()}
-    for lib in (*LIBRARIES, *extra):
-        try:
-            versions[lib] = metadata.version(lib)
-        except metadata.PackageNotFoundError:
-            versions[lib] = "missing"
-    return versions
+from ..versions import library_versions, package_version
 
 
 @dataclass

@@ -28,7 +28,7 @@ from ..analysis.comparison import (
     weekly_bands,
     weekly_differences,
 )
-from ..results.run_result import package_version
+from ..versions import package_version
 from . import compare_plots
 
 CSS = """
