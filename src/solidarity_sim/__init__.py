@@ -20,7 +20,7 @@ __version__ = package_version()
 
 _LAZY = {"SolidarityModel": ".model.solidarity_model", "RunResult": ".results.run_result",
          "run": ".results.run_result",
-         "compare": ".analysis.comparison"}
+         "compare": ".analysis.comparison", "run_figure": ".viz.run_plots"}
 
 __all__ = [
     "RunResult",
@@ -32,6 +32,7 @@ __all__ = [
     "compare",
     "load_scenario",
     "run",
+    "run_figure",
 ]
 
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
-from ..model.scenario import parse_assignment
+from ..model.checks import check_value
+from ..model.parameters import SCHEMA
+from ..model.scenario import ScenarioError, bundled_scenarios, parse_assignment
 from . import CommandError
 
 EXECUTORS = ("local", "dask")
@@ -35,13 +39,45 @@ seed = whole_number("seed", 0)
 """Parse a seed: a whole number from 0 up."""
 
 
+def parameter(path: str) -> Callable[[str], object]:
+    """An argparse type: a value of the top-level parameter ``path``, checked by its schema.
+
+    A bad value gives argparse's error naming the option the user typed (``argument --weeks:
+    invalid weeks 0: allowed: a whole number from 1 to 5200``), with exit status 2.
+    """
+    param = SCHEMA[path]
+
+    def parse(text: str) -> object:
+        try:
+            value = int(text) if param.kind == "int" else float(text)
+            return check_value(param, value, "", path)
+        except (ValueError, ScenarioError):
+            raise argparse.ArgumentTypeError(f"invalid {path} {text!r}: allowed: "
+                                             f"{param.allowed()} ({param.unit})") from None
+
+    return parse
+
+
+KEYS_HELP = ("parameter keys: `solidarity-sim schema` prints every key with its type, range and "
+             "unit; docs/ODD.md's parameter table gives each one's meaning and source")
+"""Where the parameter keys of ``--set`` are listed (the end of ``--help``)."""
+
+
+def scenarios_help() -> str:
+    """The bundled scenarios and where the parameter keys are, for the end of ``--help``."""
+    scenarios = (f"bundled scenarios: {', '.join(bundled_scenarios())} (`solidarity-sim "
+                 "scenarios` describes each).")
+    return "\n".join(textwrap.fill(text, 79) for text in (scenarios, f"{KEYS_HELP}."))
+
+
 def add_override_options(parser: argparse.ArgumentParser) -> None:
     """Add ``--seed``, ``--weeks`` and repeatable ``--set PATH=VALUE``."""
     parser.add_argument("--seed", type=seed, default=0, help="seed (default: 0)")
-    parser.add_argument("--weeks", type=int, help="override the scenario's horizon")
+    parser.add_argument("--weeks", type=parameter("weeks"),
+                        help="override the scenario's horizon (weeks, 1 to 5200)")
     parser.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                         help="override a parameter by dotted path, e.g. "
-                             "csos.factors.meaning=0.8 (repeatable)")
+                             "csos.factors.meaning=0.8 (repeatable; see the keys below)")
 
 
 def overrides(args: argparse.Namespace) -> dict:
@@ -50,6 +86,17 @@ def overrides(args: argparse.Namespace) -> dict:
     if args.weeks is not None:
         changes["weeks"] = args.weeks
     return changes
+
+
+def output_folder(path: str | Path, option: str = "--out") -> Path:
+    """Create the folder a command writes into, or stop with a message naming the option.
+
+    Raises:
+        FileError: The folder is a file, cannot be created or cannot be written into.
+    """
+    from ..results.files import make_folder
+
+    return make_folder(path, option)
 
 
 @contextmanager

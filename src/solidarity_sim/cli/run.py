@@ -6,8 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import CommandError
-from .common import add_override_options, overrides
+from .common import add_override_options, output_folder, overrides, scenarios_help
 
 
 def register(subparsers) -> None:
@@ -15,7 +14,8 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "run", help="run one scenario and summarise it",
         description="Run one scenario, print a summary, and write results (Parquet, "
-                    "manifest.json) and an overview figure.")
+                    "manifest.json, RO-Crate metadata) and an overview figure.",
+        epilog=scenarios_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("scenario", nargs="?", default="baseline",
                    help="a bundled scenario name or a TOML file (default: baseline)")
     add_override_options(p)
@@ -28,25 +28,20 @@ def handle(args: argparse.Namespace) -> int:
     from ..model.scenario import load_scenario
 
     scenario = load_scenario(args.scenario, overrides(args), where="--set")
-    out = Path(args.out) if args.out else Path("results") / f"{scenario.name}-seed{args.seed}"
-    if out.exists() and not out.is_dir():
-        raise CommandError(f"--out {out}: exists and is not a folder; give a folder to write "
-                           "the results into")
+    out = output_folder(args.out or Path("results") / f"{scenario.name}-seed{args.seed}")
 
     from tqdm import tqdm
 
     from ..results.run_result import run
     from ..results.summary import describe_run
-    from ..viz.run_plots import overview
+    from ..viz.run_plots import run_figure
 
     with tqdm(total=scenario.params["weeks"], unit="week", delay=2, disable=None,
               leave=False, file=sys.stderr) as bar:
         result = run(scenario, seed=args.seed,
                      progress=lambda week, total: bar.update(week - bar.n))
-    result.save(out)
-    fig = overview(result.timeseries, title=f"{scenario.name} · seed {args.seed}")
-    fig.savefig(out / "overview.png", dpi=110)
+    result.save(out, figure=run_figure(result))
     print(describe_run(result))
-    print(f"\nresults and figure written to {out}/ (timeseries, spells and csos as Parquet, "
-          "manifest.json, overview.png)")
+    print(f"\nresults and figure written to {out}/ (timeseries, spells, csos and events as "
+          "Parquet, manifest.json, overview.png, ro-crate-metadata.json)")
     return 0

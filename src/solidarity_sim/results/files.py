@@ -4,7 +4,8 @@ Every file of a result folder is written to a hidden temporary name beside its f
 renamed into place (:func:`write_atomic`), so a crash or a full disk never leaves half a file
 under a final name. A file that cannot be written, read or parsed raises :class:`FileError`, whose
 message names the file, says what went wrong and what to do; the command line prints it as one
-paragraph with exit status 2.
+paragraph with exit status 2. pandas and pyarrow are imported where they are needed, so that the
+command line, which uses the errors, starts fast.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING, Any
 
 from ..model.scenario import ScenarioError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 FULL = (errno.ENOSPC, errno.EDQUOT)
 """Error numbers of a full disk or an exhausted quota."""
@@ -96,6 +97,10 @@ def write_json(path: Path, data: Any) -> None:
 
 def write_table(table: pa.Table | pd.DataFrame, path: Path) -> None:
     """Write a Parquet file atomically (a DataFrame without its index)."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     if isinstance(table, pd.DataFrame):
         table = pa.Table.from_pandas(table, preserve_index=False)
     write_atomic(path, lambda tmp: pq.write_table(table, tmp))
@@ -132,6 +137,9 @@ def read_table(path: Path, hint: str = "") -> pd.DataFrame:
 
 def read_arrow(path: Path, hint: str = "") -> pa.Table:
     """Read a Parquet file as an Arrow table (see :func:`read_table`)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     if not path.is_file():
         raise damaged(path, "the file is missing", hint)
     try:
