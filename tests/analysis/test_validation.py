@@ -154,10 +154,11 @@ def test_cli_exits_zero_when_every_check_holds(tmp_path, monkeypatch, capsys):
     printed = capsys.readouterr().out
     assert status == 0, printed
     assert "3 of 3 checks pass" in printed
-    assert {p.name for p in out.iterdir()} == {
+    assert {p.name for p in out.iterdir() if not p.name.startswith(".")} == {
         "validation.csv", "validation.md", "replications.csv", "targets.png",
         # the run store: every run's statistics, and the tables of the arms kept for figures
-        "manifest.json", "runs", "failed", "series", "csos", "spells", "events"}
+        "manifest.json", "runs", "failed", "series", "csos", "spells", "events", "records",
+        "ro-crate-metadata.json"}
     assert len(list((out / "runs").glob("*.parquet"))) == 2 * 2  # 2 arms x 2 replications
     table = pd.read_csv(out / "validation.csv")
     assert table["passed"].all() and len(table) == 3

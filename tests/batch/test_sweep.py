@@ -234,7 +234,7 @@ def test_a_changed_experiment_is_refused_with_what_changed(serial, tmp_path, cap
 
 
 def test_a_forgotten_model_can_be_freed():
-    model = SolidarityModel("baseline", rng=1, **{"population.citizens": 200, "weeks": 2})
+    model = SolidarityModel("baseline", rng=1, **{"population.citizens": 600, "weeks": 2})
     model.run()
     forget(model)
     ref = weakref.ref(model)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..model.checks import check_value
 from ..model.parameters import SCHEMA
-from ..model.scenario import ScenarioError, bundled_scenarios, parse_assignment
+from ..model.scenario import bundled_scenarios, parse_assignment
 from . import CommandError
 
 EXECUTORS = ("local", "dask")
@@ -39,25 +39,6 @@ seed = whole_number("seed", 0)
 """Parse a seed: a whole number from 0 up."""
 
 
-def parameter(path: str) -> Callable[[str], object]:
-    """An argparse type: a value of the top-level parameter ``path``, checked by its schema.
-
-    A bad value gives argparse's error naming the option the user typed (``argument --weeks:
-    invalid weeks 0: allowed: a whole number from 1 to 5200``), with exit status 2.
-    """
-    param = SCHEMA[path]
-
-    def parse(text: str) -> object:
-        try:
-            value = int(text) if param.kind == "int" else float(text)
-            return check_value(param, value, "", path)
-        except (ValueError, ScenarioError):
-            raise argparse.ArgumentTypeError(f"invalid {path} {text!r}: allowed: "
-                                             f"{param.allowed()} ({param.unit})") from None
-
-    return parse
-
-
 KEYS_HELP = ("parameter keys: `solidarity-sim schema` prints every key with its type, range and "
              "unit; docs/ODD.md's parameter table gives each one's meaning and source")
 """Where the parameter keys of ``--set`` are listed (the end of ``--help``)."""
@@ -73,7 +54,7 @@ def scenarios_help() -> str:
 def add_override_options(parser: argparse.ArgumentParser) -> None:
     """Add ``--seed``, ``--weeks`` and repeatable ``--set PATH=VALUE``."""
     parser.add_argument("--seed", type=seed, default=0, help="seed (default: 0)")
-    parser.add_argument("--weeks", type=parameter("weeks"),
+    parser.add_argument("--weeks", type=int,
                         help="override the scenario's horizon (weeks, 1 to 5200)")
     parser.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                         help="override a parameter by dotted path, e.g. "
@@ -81,10 +62,15 @@ def add_override_options(parser: argparse.ArgumentParser) -> None:
 
 
 def overrides(args: argparse.Namespace) -> dict:
-    """The ``--set`` assignments (and ``--weeks``) as a dotted-path dict."""
+    """The ``--set`` assignments (and ``--weeks``) as a dotted-path dict.
+
+    Raises:
+        ScenarioError: ``--weeks`` is out of range (the message names ``--weeks``; those of
+            ``--set`` values come when the scenario is loaded).
+    """
     changes = dict(parse_assignment(a) for a in args.set)
     if args.weeks is not None:
-        changes["weeks"] = args.weeks
+        changes["weeks"] = check_value(SCHEMA["weeks"], args.weeks, "--weeks", "weeks")
     return changes
 
 

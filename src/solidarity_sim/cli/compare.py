@@ -54,18 +54,24 @@ def _check_arguments(args: argparse.Namespace) -> None:
 def handle(args: argparse.Namespace) -> int:
     """Run the comparison, print its headline table, write its tables and report."""
     _check_arguments(args)
-    from ..analysis.comparison import comparison_store, resolve, run_comparison, spending_gaps
+    from ..analysis.comparison import resolve
+    from ..batch.lock import writing
 
     scenarios = resolve(args.scenarios, overrides=overrides(args), where="--set")
     names = [s.name for s in scenarios]
     out = Path(args.out) if args.out else Path("results") / ("compare-" + "-vs-".join(names))
-    if out.exists() and not out.is_dir():
-        raise CommandError(f"--out {out}: exists and is not a folder; give a folder to write "
-                           "the comparison into")
-    total = len(scenarios) * args.replications
+    with writing(out):
+        return _compare(args, scenarios, out)
 
+
+def _compare(args: argparse.Namespace, scenarios: list, out: Path) -> int:
+    """Run the comparison into ``out`` (locked), print its table, write its files."""
     from tqdm import tqdm
 
+    from ..analysis.comparison import comparison_store, run_comparison, spending_gaps
+
+    names = [s.name for s in scenarios]
+    total = len(scenarios) * args.replications
     started = time.perf_counter()
     signal.signal(signal.SIGTERM, _interrupt)  # batch systems stop jobs with SIGTERM
     stored = len(comparison_store(out, scenarios, args.seed, args.replications).done())
@@ -88,9 +94,11 @@ def handle(args: argparse.Namespace) -> int:
     comparison.save(out)  # the runs are kept even if the report fails
 
     from ..analysis.comparison import pairwise
+    from ..results.crate import write_crate
     from ..viz.report import headline_table, pairs_table, write_report
 
     write_report(comparison, out, elapsed)
+    write_crate(out)
     summary = comparison.summary
     print(headline_table(summary))
     pairs = pairs_table(pairwise(comparison.runs))
@@ -99,7 +107,8 @@ def handle(args: argparse.Namespace) -> int:
     for warning in spending_gaps(summary):
         print(f"\nwarning: {warning}")
     print(f"\n{total} runs in {elapsed:,.0f} s; written to {out}/: summary.csv, runs.parquet, "
-          "weekly.parquet, manifest.json, report.html and its figures as PNG")
+          "weekly.parquet, manifest.json, report.html and its figures as PNG, "
+          "ro-crate-metadata.json")
     return 0
 
 
