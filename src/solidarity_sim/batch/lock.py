@@ -85,7 +85,8 @@ class Holder:
     @classmethod
     def me(cls) -> Holder:
         """This process."""
-        command = shlex.join([Path(sys.argv[0]).name or "python", *sys.argv[1:]])
+        program = "python -c" if sys.argv[0] == "-c" else Path(sys.argv[0]).name or "python"
+        command = " ".join([program, shlex.join(sys.argv[1:])]).strip()
         return cls(socket.gethostname(), os.getpid(), process_start(os.getpid()), boot_id(),
                    command, time.strftime("%Y-%m-%d %H:%M:%S %z"), time.time())
 

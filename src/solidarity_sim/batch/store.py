@@ -292,7 +292,8 @@ class RunStore:
 
         Checks: the record exists, names this job and this key; every file it lists exists
         and matches its SHA-256; the ``runs/`` file opens as Parquet with one row and the
-        expected columns; the record and the row carry ``identity`` (when given).
+        expected columns; the record and the row carry ``identity`` (default: the identity in
+        the record).
         """
         try:
             record = read_json(self.path / RECORDS / f"{key}.json")
@@ -316,16 +317,19 @@ class RunStore:
             table = pq.read_table(self.path / runs)
         except (pa.ArrowException, OSError) as err:
             return f"{runs} is not a readable Parquet file ({err})"
-        return self._check_row(runs, table, record, identity)
+        return self._check_row(runs, table, record,
+                               record.get("identity") if identity is None else identity)
 
     def _check_row(self, name: str, table: pa.Table, record: Mapping[str, Any],
                    identity: Mapping[str, Any] | None) -> str | None:
+        if not isinstance(identity, Mapping):
+            return f"{RECORDS}/{record['key']}.json records no identity"
         if table.num_rows != 1:
             return f"{name} has {table.num_rows} rows, not one"
         if self.schema is not None and not table.schema.equals(self.schema):
             return f"{name} has the columns {table.schema.names}, not {self.schema.names}"
         row = table.to_pylist()[0]
-        for column, value in (identity or {}).items():
+        for column, value in identity.items():
             if row.get(column) != value or record.get("identity", {}).get(column) != value:
                 return (f"{name} is {column} {row.get(column)!r} (recorded "
                         f"{record.get('identity', {}).get(column)!r}), not {value!r}")
