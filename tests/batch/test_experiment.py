@@ -245,3 +245,9 @@ def test_the_documented_example_experiment_is_valid(tmp_path):
     exp = load_experiment(write(tmp_path, example))
     assert (exp.method, exp.samples, len(exp.factors), len(exp.outcomes)) == ("sobol", 64, 2, 2)
     assert len(exp.runs()) == 64 * (2 + 2) * 2
+
+
+def test_an_experiment_with_a_utf8_byte_order_mark_loads(tmp_path):
+    path = tmp_path / "smoke.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + (EXPERIMENTS / "smoke.toml").read_bytes())
+    assert load_experiment(path).to_dict() == load_experiment(EXPERIMENTS / "smoke.toml").to_dict()
