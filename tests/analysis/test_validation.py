@@ -164,7 +164,7 @@ def test_cli_exits_zero_when_every_check_holds(tmp_path, monkeypatch, capsys):
     assert table["passed"].all() and len(table) == 3
     # the same command again reads every run back from the store
     assert main(["validate", "--replications", "2", "--workers", "1", "--out", str(out)]) == 0
-    assert "(4 already there, not run again)" in capsys.readouterr().err
+    assert "(4 already stored: verified, not run again)" in capsys.readouterr().err
     pd.testing.assert_frame_equal(pd.read_csv(out / "validation.csv"), table)
 
 

@@ -156,7 +156,8 @@ def test_the_compare_command_runs_on_dask(tmp_path):
     pd.testing.assert_frame_equal(pd.read_parquet(out / "weekly.parquet"), reference.weekly)
     assert len(list((out / "runs").glob("*.parquet"))) == 6
     # an interrupted comparison: the same command (here in one process) finishes it
-    (out / "runs" / "s01-r0002.parquet").unlink()
+    (out / "runs" / "s01-r0002.parquet").unlink()  # as if stopped before storing it
+    (out / "records" / "s01-r0002.json").unlink()
     (out / "runs.parquet").unlink()
     proc = subprocess.run(
         [*CLI, "compare", "baseline", "austerity", "--replications", "3", "--seed", "2",
@@ -164,7 +165,7 @@ def test_the_compare_command_runs_on_dask(tmp_path):
         capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr
     assert "serially in this process" in proc.stderr
-    assert "5 already there, not run again" in proc.stderr
+    assert "5 already stored (verified, not run again)" in proc.stderr
     pd.testing.assert_frame_equal(pd.read_parquet(out / "runs.parquet"), reference.runs)
 
 

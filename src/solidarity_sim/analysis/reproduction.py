@@ -141,8 +141,10 @@ def reproduce(folder: str | Path, *, sample: int | None = None, sample_seed: int
     """
     out = Path(folder)
     manifest = read_json(out / MANIFEST, "give the --out folder of a run, compare or sweep")
-    kind = str(manifest.get("kind", "")).removeprefix("solidarity-sim ") if isinstance(
-        manifest, dict) else ""
+    if not isinstance(manifest, dict):
+        manifest = {}
+    kind = str(manifest.get("kind") or ("run" if "parameters" in manifest else "")
+               ).removeprefix("solidarity-sim ")
     if kind not in KINDS:
         raise FileError(f"{out}: holds {kind or 'no result'}, which reproduce cannot re-run; "
                         "give the --out folder of a `solidarity-sim run`, `compare` or `sweep`")
@@ -150,6 +152,9 @@ def reproduce(folder: str | Path, *, sample: int | None = None, sample_seed: int
         raise ValueError(f"sample must be at least 1, not {sample}")
     plan = {"run": _run_plan, "comparison": _comparison_plan, "sweep": _sweep_plan}[kind]
     fn, tasks, check = plan(out, manifest)
+    if not tasks:
+        raise FileError(f"{out}: holds no finished run to reproduce; run the same command "
+                        "again to finish it first")
     stored = len(tasks)
     if sample is not None and sample < len(tasks):
         picked = np.random.default_rng(sample_seed).choice(len(tasks), sample, replace=False)
@@ -210,7 +215,11 @@ def _rerun(task: tuple[Scenario, int]) -> RunResult:
 
 
 def _comparison_plan(out: Path, manifest: dict[str, Any]) -> tuple[Callable, list, Check]:
-    """A comparison folder: each stored run's row and series, and the tidy tables."""
+    """A comparison folder: each stored run's row and series, and the tidy tables.
+
+    A folder written by :meth:`Comparison.save` alone (no run store) is checked against its
+    tidy tables.
+    """
     store = RunStore.existing(out)
     scenarios = [Scenario(s["parameters"], s["origin"]) for s in manifest["scenarios"]]
     seeds = manifest["seeds"]
@@ -221,7 +230,8 @@ def _comparison_plan(out: Path, manifest: dict[str, Any]) -> tuple[Callable, lis
 
     def check(key: str, result: Any) -> tuple[list[Difference], list[str]]:
         task = next(t for k, t in tasks if k == key)
-        differences, damaged = _stored(store, key, result.row, result.tables["series"])
+        differences, damaged = ([], []) if key not in stored else _stored(
+            store, key, result.row, result.tables["series"])
         ident = {"scenario": task.scenario.name, "replication": task.replication}
         if "runs.parquet" in tidy:
             runs = tidy["runs.parquet"]
@@ -240,7 +250,7 @@ def _comparison_plan(out: Path, manifest: dict[str, Any]) -> tuple[Callable, lis
         return differences, damaged
 
     stored = store.done() | {p.stem for p in (out / "runs").glob("*.parquet")}
-    return run_compare_task, [(k, t) for k, t in tasks if k in stored], check
+    return run_compare_task, [(k, t) for k, t in tasks if k in stored or tidy], check
 
 
 def _sweep_plan(out: Path, manifest: dict[str, Any]) -> tuple[Callable, list, Check]:

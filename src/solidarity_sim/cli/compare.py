@@ -78,7 +78,8 @@ def _compare(args: argparse.Namespace, scenarios: list, out: Path) -> int:
     with open_executor(args) as executor:
         print(f"{total} runs ({len(names)} scenarios x {args.replications} replications) on "
               f"{executor.describe()}, stored in {out}/"
-              + (f"; {stored} already there, not run again" if stored else ""), file=sys.stderr)
+              + (f"; {stored} already stored (verified, not run again)" if stored else ""),
+              file=sys.stderr)
         with tqdm(total=total, unit="run", disable=None, leave=False, file=sys.stderr) as bar:
             try:
                 comparison = run_comparison(

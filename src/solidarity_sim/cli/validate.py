@@ -81,7 +81,7 @@ def _validate(args: argparse.Namespace, out: Path, validation) -> int:
                                              args.replications).done())
     with open_executor(args) as executor, run_progress() as progress:
         print(f"running on {executor.describe()}, storing the runs in {out}/"
-              + (f" ({stored} already there, not run again)" if stored else ""),
+              + (f" ({stored} already stored: verified, not run again)" if stored else ""),
               file=sys.stderr)
         report = validation.validate(checks, replications=args.replications, seed=args.seed,
                                      executor=executor, out=out, progress=progress)
