@@ -249,7 +249,7 @@ def _comparison_plan(out: Path, manifest: dict[str, Any]) -> tuple[Callable, lis
                                           result.tables["series"], key, "weekly.parquet")
         return differences, damaged
 
-    stored = store.done() | {p.stem for p in (out / "runs").glob("*.parquet")}
+    stored = store.present()
     return run_compare_task, [(k, t) for k, t in tasks if k in stored or tidy], check
 
 
@@ -266,7 +266,7 @@ def _sweep_plan(out: Path, manifest: dict[str, Any]) -> tuple[Callable, list, Ch
                      for name, spec in exp["outcomes"].items())
     factors = list(exp["parameters"])
     design = load_design(out)
-    stored = store.done() | {p.stem for p in (out / "runs").glob("*.parquet")}
+    stored = store.present()
     tasks = [(f"run-{int(r['run']):06d}",
               RunTask(int(r["run"]), int(r["seed"]), {p: _plain(r[p]) for p in factors},
                       scenario, outcomes, tuple(exp.get("series", []))))

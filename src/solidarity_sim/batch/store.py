@@ -259,6 +259,10 @@ class RunStore:
         """Keys of the committed runs (with a record; :meth:`verify` checks them)."""
         return {p.stem for p in self._records()}
 
+    def present(self) -> set[str]:
+        """Keys of every run with a record or a ``runs/`` file (committed or not)."""
+        return self.done() | {p.stem for p in (self.path / "runs").glob("*.parquet")}
+
     def verify(self, expected: Mapping[str, Mapping[str, Any]]) -> set[str]:
         """Check the stored runs of the given keys; set aside those that fail.
 
@@ -270,9 +274,8 @@ class RunStore:
             The keys of the runs that passed (the others are in ``corrupt/``, named in a
             :class:`StoreNotice`).
         """
-        present = self.done() | {p.stem for p in (self.path / "runs").glob("*.parquet")}
         good, bad = set(), {}
-        for key in sorted(present & set(expected)):
+        for key in sorted(self.present() & set(expected)):
             problem = self.problem(key, plain(expected[key]))
             if problem is None:
                 good.add(key)
