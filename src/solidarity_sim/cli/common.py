@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
@@ -151,8 +152,29 @@ def open_executor(args: argparse.Namespace):
 
     check_executor_options(args)
     try:
-        return make_executor(args.executor or "local", args.workers, args.scheduler)
+        executor = make_executor(args.executor or "local", args.workers, args.scheduler)
     except OSError as err:
         raise CommandError(f"--scheduler {args.scheduler}: cannot reach the Dask scheduler "
                            f"({err}); start one with `dask scheduler` and give its address, "
                            "e.g. tcp://127.0.0.1:8786") from None
+    if args.executor == "dask" or args.scheduler:
+        without_tracebacks("distributed")
+    return executor
+
+
+class _NoTraceback(logging.Filter):
+    """Keep a log record's message, drop its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        return True
+
+
+def without_tracebacks(library: str) -> None:
+    """Let a library's log handlers print messages but no tracebacks.
+
+    Dask's client, for one, logs each failed reconnection to a lost scheduler with its
+    traceback; the command then says what happened in one paragraph.
+    """
+    for handler in logging.getLogger(library).handlers:
+        handler.addFilter(_NoTraceback())
