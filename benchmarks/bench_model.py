@@ -61,6 +61,7 @@ from end_to_end import (
     resident_bytes,
 )
 
+from solidarity_sim.model.calendar import WEEKS_PER_YEAR
 from solidarity_sim.model.solidarity_model import SolidarityModel, forget
 
 SEED = 0
@@ -93,7 +94,7 @@ KERNEL_COST_TARGET = 5.0
 KERNEL_COST_SIZE = 100_000
 SPEEDUP_TARGET = 30.0
 """The full model should be at least this many times faster per citizen-step than plain Mesa."""
-MEMORY_WEEKS = 52
+MEMORY_WEEKS = WEEKS_PER_YEAR
 """Horizon of the end-to-end run at every size (for time and memory per citizen)."""
 
 

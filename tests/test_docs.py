@@ -10,6 +10,7 @@ import pytest
 from solidarity_sim.analysis.validation import calibration_checks, factor_checks
 from solidarity_sim.model.parameters import CRISIS_SCHEMA, iter_params, markdown_table
 from solidarity_sim.model.scenario import bundled_scenarios
+from solidarity_sim.model.series import COLUMNS
 from solidarity_sim.model.solidarity_model import SolidarityModel
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,6 +39,12 @@ def test_every_parameter_is_in_the_odd():
     for path, _ in iter_params():
         if path not in ("name", "description", "sources", "crises"):
             assert f"`{path}`" in ODD, path
+
+
+def test_every_weekly_series_is_in_the_odd():
+    start = ODD.index("Weekly series (one row per week")
+    table = ODD[start:ODD.index("* **Spell table**", start)]
+    assert not [c for c in COLUMNS if f"`{c}`" not in table], "add them to ODD section 4"
 
 
 def test_odd_schedule_follows_the_step_docstring():

@@ -317,6 +317,25 @@ def test_app_refuses_a_bad_port_or_host_in_one_paragraph():
         assert "Traceback" not in proc.stderr and proc.stderr.count("\n") <= 3
 
 
+@pytest.mark.slow
+def test_importing_the_page_reads_no_scenario_and_leaves_the_plotting_backend_alone():
+    """Solara imports the page module once per server: it must not load a scenario (each
+    session builds its own model) or choose matplotlib's backend (nor may the figure modules)."""
+    probe = (
+        "import matplotlib, solidarity_sim.model.scenario as sc\n"
+        "read = []\n"
+        "original = sc.resolve_path\n"
+        "sc.resolve_path = lambda name: read.append(name) or original(name)\n"
+        "import solidarity_sim.app.page, solidarity_sim.viz.report\n"
+        "import solidarity_sim.viz.calibration_plots, solidarity_sim.viz.validation_plots\n"
+        "print(read, matplotlib.get_backend())\n")
+    env = {**os.environ, "MPLBACKEND": "svg"}  # any backend other than the Agg they once set
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env,
+                         cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["[]", "svg"]
+
+
 # -- the page in Chromium ------------------------------------------------------------------------
 
 

@@ -294,8 +294,8 @@ def test_a_town_too_small_for_any_cso_is_refused_in_one_paragraph(tmp_path):
     proc = cli("run", "--weeks", "5", "--set", "population.citizens=500", "--out", str(out),
                cwd=tmp_path, executable=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert proc.stderr.startswith("solidarity-sim: error: --set: a town of 500 citizens in 20 "
-                                  "neighbourhoods with csos.density 10 per 10,000 citizens")
+    assert proc.stderr.startswith("solidarity-sim: error: --set: a town of 500 citizens in 1 "
+                                  "neighbourhood with csos.density 10 per 10,000 citizens")
     assert "csos.density above 10 for this town" in proc.stderr
     assert proc.stderr.count("\n") == 1 and not out.exists()
 

@@ -87,7 +87,7 @@ def test_a_town_where_no_cso_can_exist_is_refused_and_one_without_csos_at_first_
     assert main(["run", "pandemic", "--weeks", "3", "--set", "population.citizens=300",
                  "--out", str(tmp_path / "b")]) == 0
     assert capsys.readouterr().err == (
-        "solidarity-sim: warning: --set: a town of 300 citizens in 20 neighbourhoods with "
+        "solidarity-sim: warning: --set: a town of 300 citizens in 1 neighbourhood with "
         "csos.density 10 per 10,000 citizens founds 0.3 CSOs at the start, which rounds to "
         "none; nobody can volunteer until a crisis founds an informal group. For CSOs from the "
         "start: population.citizens from 501 at this density, or csos.density above 16.7 for "

@@ -14,6 +14,7 @@ from solidarity_sim.model import processes as proc
 from solidarity_sim.model.crises import CrisisSchedule
 from solidarity_sim.model.csos import CSOTable
 from solidarity_sim.model.network import SocialNetwork, _adjacency, neighbourhood_grid
+from solidarity_sim.model.parameters import FACTORS
 from solidarity_sim.model.policies import Government
 from solidarity_sim.model.population import NEVER, Population
 from solidarity_sim.model.records import RetentionMemory
@@ -33,12 +34,28 @@ RING = [(i, (i + 1) % N) for i in range(N)]
 
 def tiny_town(seed: int = 0, crises: list[dict] | None = None, budget: float = 1000.0,
               factors: float = 0.5, **changes) -> Town:
-    """The hand-built town; ``changes`` are dotted parameter overrides with ``__`` for ``.``."""
-    overrides = {"population.citizens": N, "population.neighbourhoods": 2,
+    """The hand-built town, before its first week (``week`` 0), with the default parameters.
+
+    Eight citizens, 0-3 in neighbourhood 0 and 4-7 in neighbourhood 1, each tied to the next
+    round a ring; 3 and 7 in the minority group; 1, 3 and 5 in need (0.5 need units); every
+    disposition, availability and awareness 0.5; all present, nobody volunteering. One formal CSO
+    (row 0) at home in neighbourhood 0 serving both (scale 2), every practice level ``factors``,
+    legitimacy and recognition half its legitimacy practice, ``budget`` €. No crisis unless
+    ``crises`` lists some; the streams are those of ``seed``, not yet drawn from.
+
+    Args:
+        seed: The run's seed.
+        crises: The scenario's ``[[crises]]`` tables.
+        budget: The CSO's money, in €.
+        factors: The CSO's level of each of the eight practices.
+        **changes: Dotted parameter overrides, with ``__`` for ``.``.
+    """
+    overrides = {"population.neighbourhoods": 2,
                  **{k.replace("__", "."): v for k, v in changes.items()}}
     if crises is not None:
         overrides["crises"] = crises
     p = copy.deepcopy(load_scenario(None, overrides).params)
+    p["population"]["citizens"] = N  # below a scenario's smallest town (10): set after the check
     zeros, never = np.zeros(N), np.full(N, NEVER)
     pop = Population(
         nbhd=NBHD.copy(), group=GROUP.copy(), newcomer=np.zeros(N, bool),
@@ -65,10 +82,30 @@ def tiny_town(seed: int = 0, crises: list[dict] | None = None, budget: float = 1
     town.volunteer_neighbours = np.zeros(N)
     town.present_neighbours = proc.present_neighbours(town)
     town.retention = RetentionMemory(N)
-    town.flows = dict.fromkeys(FLOWS, 0)
+    new_week(town)
     return town
 
 
-def volunteer(town: Town, *who: int) -> None:
-    """Make citizens volunteers of the town's CSO (row 0) now."""
-    proc.start_spells(town, np.array(who), np.zeros(len(who), np.int64), town.week)
+def add_cso(town: Town, home: int, scale: int = 1, formal: bool = True, budget: float = 0.0,
+            factors: float | dict[str, float] = 0.5) -> int:
+    """Found one more CSO in week ``town.week``; return its row.
+
+    ``factors`` is one level for all eight factors or a level per factor (e.g.
+    ``INFORMAL_PROFILE``). Its catchment counts at once; it is paid nothing this week.
+    """
+    levels = np.array([[factors[f] if isinstance(factors, dict) else factors for f in FACTORS]])
+    row = int(town.cso_table.add(levels, np.array([home]), town.week, formal=formal,
+                                 budget=budget, scale=scale)[0])
+    town.payments = np.zeros(len(town.cso_table))
+    town.update_reach()
+    return row
+
+
+def new_week(town: Town) -> None:
+    """Start counting the week's flows afresh, as ``SolidarityModel.step`` does."""
+    town.flows = dict.fromkeys(FLOWS, 0)
+
+
+def volunteer(town: Town, *who: int, cso: int = 0) -> None:
+    """Make citizens volunteers of CSO row ``cso`` (the town's first CSO unless given) now."""
+    proc.start_spells(town, np.array(who), np.full(len(who), cso, np.int64), town.week)

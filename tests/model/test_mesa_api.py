@@ -2,6 +2,7 @@
 
 import mesa
 import numpy as np
+import pytest
 
 import solidarity_sim as ss
 from solidarity_sim.model.agents import Role
@@ -43,6 +44,23 @@ def test_datacollector_is_a_mesa_datacollector():
     assert isinstance(m.datacollector, mesa.DataCollector)
     df = m.datacollector.get_model_vars_dataframe()
     assert len(df) == 3 and "volunteer_share" in df
+
+
+def test_after_a_step_the_datacollector_ends_with_the_week_just_simulated():
+    m = small_model(crises=[{"kind": "pandemic", "onset": 0, "duration": 10}])
+    m.step()
+    df = m.datacollector.get_model_vars_dataframe()
+    assert m.week == 1 and df["week"].tolist() == [0]
+    for _ in range(3):
+        m.step()
+    df = m.datacollector.get_model_vars_dataframe()
+    assert df["week"].tolist() == [0, 1, 2, 3]
+    last = df.iloc[-1]  # measured after the week's processes: the town as the week left it
+    assert last["volunteers"] == np.count_nonzero(m.pop.volunteer)
+    assert last["csos_active"] == np.count_nonzero(m.cso_table.active)
+    assert last["awareness_mean"] == pytest.approx(m.pop.awareness.mean(), rel=1e-12)
+    assert last["joins"] == m.flows["joins"] > 0
+    assert last.to_dict() == pytest.approx(m.last_row, nan_ok=True)
 
 
 def test_model_accepts_dotted_keyword_overrides():

@@ -53,7 +53,7 @@ import dataclasses
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +120,7 @@ SIGNIFICANT = 2
 
 @dataclass(frozen=True)
 class Calibration:
-    """A validated calibration file.
+    """A checked calibration file.
 
     Attributes:
         name: Short name.
@@ -190,13 +190,13 @@ class Calibration:
 
 
 def load_calibration(path: str | Path) -> Calibration:
-    """Read and validate a calibration file.
+    """Read and check a calibration file.
 
     Args:
         path: The TOML file.
 
     Returns:
-        The validated :class:`Calibration`.
+        The checked :class:`Calibration`.
 
     Raises:
         ExperimentError: The file or one of its values is invalid.
@@ -291,6 +291,7 @@ class Task:
         replication: Run number of the configuration in this scenario.
         seed: The run's seed.
         arm: The scenario and its overrides.
+        scenario: The arm's scenario, resolved once for all the configuration's runs.
         statistics: Column names and statistics to compute on the run.
     """
 
@@ -298,6 +299,7 @@ class Task:
     replication: int
     seed: int
     arm: Arm
+    scenario: Scenario = field(hash=False)
     statistics: tuple[tuple[str, Statistic], ...]
 
     @property
@@ -314,7 +316,7 @@ class Task:
 
 def run_task(task: Task) -> Stored:
     """Run one task and compute its statistics (the function sent to the workers)."""
-    values, _ = evaluate(task.arm, task.seed, tuple(s for _, s in task.statistics))
+    values, _ = evaluate(task.scenario, task.seed, tuple(s for _, s in task.statistics))
     return Stored({**task.row(), **dict(zip((name for name, _ in task.statistics), values,
                                             strict=True))})
 
@@ -334,10 +336,13 @@ def make_tasks(cal: Calibration, point: int, values: Mapping[str, Any]) -> list[
     checks = cal.checks(values)
     names = dict(zip((c.statistic for c in checks), STATISTICS, strict=True))
     key = () if point == DEFAULTS else (point,)
-    return [Task(point, k, derive_seed(cal.design.seed, *key, k), arm,
-                 tuple((names[s], s) for s in statistics))
-            for arm, statistics in plan(checks).values()
-            for k in range(cal.design.replications * arm.runs)]
+    tasks = []
+    for arm, statistics in plan(checks).values():
+        scenario = arm.resolve()
+        tasks += [Task(point, k, derive_seed(cal.design.seed, *key, k), arm, scenario,
+                       tuple((names[s], s) for s in statistics))
+                  for k in range(cal.design.replications * arm.runs)]
+    return tasks
 
 
 @dataclass

@@ -39,6 +39,7 @@ from ..batch.executors import Executor, using
 from ..batch.store import RunStore, Stored, execute, opened, raise_failures
 from ..model.calendar import WEEKS_PER_YEAR
 from ..model.parameters import FACTORS, SCHEMA
+from ..model.scenario import Scenario, load_scenario
 from ..model.streams import derive_seed
 from ..results.outcomes import Outcome
 from ..results.run_result import RunResult
@@ -47,15 +48,15 @@ from .statistics import t_interval
 GROUPS = ("calibration", "factors", "limits")
 LOW, HIGH = 0.2, 0.8
 """Factor levels of the paired factor runs."""
-FACTOR_WEEKS = 208
+FACTOR_WEEKS = 4 * WEEKS_PER_YEAR
 """Horizon of the factor runs: four years, outcomes averaged or summed over years 2–4."""
 SURGE_BASELINE = 13
 """Weeks before onset whose mean number of volunteers is the pre-crisis level."""
-SURGE_SEARCH = 52
+SURGE_SEARCH = WEEKS_PER_YEAR
 """The surge's peak is looked for in the year after onset."""
 SURGE_DECAY = 13
 """Weeks after the peak at which the remaining excess is measured (about three months)."""
-GROUP_AGE = 104
+GROUP_AGE = 2 * WEEKS_PER_YEAR
 """Age, in weeks, at which new informal groups' survival is measured (two years)."""
 
 
@@ -174,6 +175,14 @@ class Arm:
     keep: bool = False
     runs: int = 1
 
+    def resolve(self) -> Scenario:
+        """The arm's scenario with its overrides, checked: resolved once, shared by its runs.
+
+        Raises:
+            ScenarioError: The scenario or an override is invalid.
+        """
+        return load_scenario(self.scenario, self.overrides)
+
 
 @dataclass(frozen=True)
 class Band:
@@ -239,17 +248,11 @@ class Check:
         return self.target or self.band.describe(percent=self.fmt.endswith("%"))
 
 
-CITIZENS_PER_NEIGHBOURHOOD = (SCHEMA["population"]["citizens"].default
-                              / SCHEMA["population"]["neighbourhoods"].default)
-
-
 def _with_citizens(overrides: dict[str, Any], citizens: int | None) -> dict[str, Any]:
-    """Add a population size; neighbourhoods shrink with it unless the arm fixes them."""
+    """Add a population size (the neighbourhoods follow from it, at the default size)."""
     if citizens is None:
         return overrides
-    neighbourhoods = max(1, round(citizens / CITIZENS_PER_NEIGHBOURHOOD))
-    return {"population.neighbourhoods": neighbourhoods, **overrides,
-            "population.citizens": citizens}
+    return {**overrides, "population.citizens": citizens}
 
 
 SHARE_TARGET = Band(0.17, 0.30)
@@ -361,7 +364,7 @@ CHAIN_START = 300
 """The chain runs are averaged from week 300, long after the start from no volunteers."""
 CHAIN_SHARE_TOLERANCE = 0.01
 CHAIN_RETENTION_TOLERANCE = 0.02
-LIMIT_WEEKS = 104
+LIMIT_WEEKS = 2 * WEEKS_PER_YEAR
 
 
 def fixed_hazards(join: float, quit: float) -> dict[str, Any]:
@@ -492,13 +495,13 @@ class Validation:
 
 
 
-def evaluate(arm: Arm, seed: int, statistics: tuple[Statistic, ...]
+def evaluate(scenario: Scenario, seed: int, statistics: tuple[Statistic, ...], keep: bool = False
              ) -> tuple[list[float], Any]:
-    """Run one arm with one seed; return its statistics (and the results if the arm keeps them)."""
+    """Run an arm's resolved scenario with one seed: its statistics, and its results if kept."""
     from ..results.run_result import run
 
-    result = run(arm.scenario, seed=seed, overrides=arm.overrides)
-    return [s(result) for s in statistics], (result if arm.keep else None)
+    result = run(scenario, seed=seed)
+    return [s(result) for s in statistics], (result if keep else None)
 
 
 def plan(checks: Sequence[Check]) -> dict[str, tuple[Arm, tuple[Statistic, ...]]]:
@@ -534,6 +537,7 @@ class ArmTask:
         replication: The run number of the arm.
         seed: Its seed (``derive_seed(seed, replication)``, shared by every arm).
         arm: The arm.
+        scenario: The arm's scenario, resolved once for all its runs (:meth:`Arm.resolve`).
         statistics: The statistics the arm's checks need.
     """
 
@@ -541,6 +545,7 @@ class ArmTask:
     replication: int
     seed: int
     arm: Arm
+    scenario: Scenario = field(hash=False)
     statistics: tuple[Statistic, ...]
 
     @property
@@ -560,7 +565,7 @@ def arm_key(index: int) -> str:
 
 def run_arm_task(task: ArmTask) -> Stored:
     """Run one arm with one seed (on a worker): its statistics, and its tables if kept."""
-    values, result = evaluate(task.arm, task.seed, task.statistics)
+    values, result = evaluate(task.scenario, task.seed, task.statistics, task.arm.keep)
     row = {**task.row(), **{f"statistic_{i}": v for i, v in enumerate(values)},
            "manifest": json.dumps(result.manifest) if result is not None else ""}
     tables = ({} if result is None else
@@ -576,12 +581,20 @@ def kept_result(stored: Stored) -> RunResult:
 
 
 def validation_store(out: str | Path, arms: Mapping[str, tuple[Arm, tuple[Statistic, ...]]],
-                     seed: int, replications: int) -> RunStore:
-    """The run store of a validation: identified by its arms, statistics, seed, replications."""
-    from ..model.scenario import load_scenario
+                     seed: int, replications: int,
+                     scenarios: Mapping[str, Scenario] | None = None) -> RunStore:
+    """The run store of a validation: identified by its arms, statistics, seed, replications.
 
+    Args:
+        out: The store's folder.
+        arms: The validation's :func:`plan`.
+        seed: The validation's seed.
+        replications: Seeds per arm.
+        scenarios: The arms' resolved scenarios, by label (resolved here if not given).
+    """
+    scenarios = scenarios or {label: arm.resolve() for label, (arm, _) in arms.items()}
     identity = {"seed": seed, "replications": replications, "arms": {
-        arm_key(i): {"label": label, "scenario": load_scenario(arm.scenario, arm.overrides).hash,
+        arm_key(i): {"label": label, "scenario": scenarios[label].hash,
                      "keep": arm.keep, "runs": arm.runs,
                      "statistics": [_statistic_name(s) for s in statistics]}
         for i, (label, (arm, statistics)) in enumerate(arms.items())}}
@@ -627,19 +640,17 @@ def validate(checks: Sequence[Check], *, replications: int = 20, seed: int = 0,
         ValueError: Fewer than two replications, fewer than one worker, or clashing arm labels.
         RuntimeError: A run raised (the others are stored in ``out``).
     """
-    from ..model.scenario import load_scenario
-
     if replications < 2:
         raise ValueError(f"replications must be at least 2 for an interval, not {replications}")
     arms = plan(checks)
-    for arm, _ in arms.values():
-        load_scenario(arm.scenario, arm.overrides)
+    scenarios = {label: arm.resolve() for label, (arm, _) in arms.items()}  # before any run
     runs = {label: replications * arm.runs for label, (arm, _) in arms.items()}
     seeds = [derive_seed(seed, k) for k in range(max(runs.values()))]
-    tasks = [ArmTask(i, k, seeds[k], arm, statistics) for k in range(len(seeds))
+    tasks = [ArmTask(i, k, seeds[k], arm, scenarios[label], statistics)
+             for k in range(len(seeds))
              for i, (label, (arm, statistics)) in enumerate(arms.items()) if k < runs[label]]
-    with (opened(validation_store(out, arms, seed, replications) if out else None) as store,
-          using(executor, workers, len(tasks)) as engine):
+    with (opened(validation_store(out, arms, seed, replications, scenarios) if out else None)
+          as store, using(executor, workers, len(tasks)) as engine):
         stored = execute(engine, run_arm_task, tasks, store=store, progress=progress)
     raise_failures(stored, store)
     done = {(t.arm.label, t.replication): (

@@ -208,7 +208,9 @@ def line(name: str, data: list[float | None], colour: str, **style) -> dict:
 
 def week_ticks(weeks: int) -> int:
     """Weeks between labels on the time axis: a quarter, half a year, a year or more."""
-    return next((s for s in (13, 26, 52, 104, 260) if weeks / s <= 5), 520)
+    year = WEEKS_PER_YEAR
+    return next((s for s in (year // 4, year // 2, year, 2 * year, 5 * year) if weeks / s <= 5),
+                10 * year)
 
 
 def chart(ts: pd.DataFrame, weeks: int, y_name: str, lines: list[dict],

@@ -119,7 +119,7 @@ class Factor:
 
 @dataclass(frozen=True)
 class Experiment:
-    """A validated experiment.
+    """A checked experiment.
 
     Attributes:
         name: Short name.
@@ -222,13 +222,13 @@ class Experiment:
 
 
 def load_experiment(path: str | Path) -> Experiment:
-    """Read and validate an experiment file.
+    """Read and check an experiment file.
 
     Args:
         path: The TOML file.
 
     Returns:
-        The validated :class:`Experiment`.
+        The checked :class:`Experiment`.
 
     Raises:
         ExperimentError: The file, one of its values or the scenario it names is invalid.
@@ -242,7 +242,7 @@ def load_experiment(path: str | Path) -> Experiment:
 
 
 def _load(path: Path) -> Experiment:
-    """Read and validate an experiment file (scenario errors pass through)."""
+    """Read and check an experiment file (scenario errors pass through)."""
     where = str(path)
     if path.is_file() and not path.read_bytes().strip():
         raise ExperimentError(f"{where}: the file is empty; an experiment needs at least "
@@ -349,7 +349,7 @@ def _param(path: str, where: str) -> Param:
 
 
 def parse_samples(design: Mapping[str, Any], method: str, where: str) -> int | None:
-    """The ``design.samples`` a method needs (None for a grid), validated."""
+    """The ``design.samples`` a method needs (None for a grid), checked."""
     given = design.get("samples")
     if method == "grid":
         if given is not None:

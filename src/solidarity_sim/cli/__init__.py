@@ -9,6 +9,9 @@ damaged or unwritable file, a locked folder) or :class:`CommandError` for bad in
 turns each, and any other operating-system error (a full disk), into a one-paragraph message and
 exit status 2, with no traceback. Warnings meant for the user
 (:class:`~solidarity_sim.model.checks.Notice`) are printed as ``solidarity-sim: warning: ...``.
+The command line draws its figures into files, with matplotlib's Agg backend unless
+``MPLBACKEND`` says otherwise (the figure modules leave the backend to the program that uses
+them).
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ _python_show = warnings.showwarning
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``solidarity-sim`` command."""
+    os.environ.setdefault("MPLBACKEND", "Agg")  # figures go to files, never to a window
     args = build_parser().parse_args(argv)
     warnings.showwarning = show_notice
     try:

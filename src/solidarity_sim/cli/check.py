@@ -1,4 +1,4 @@
-"""``solidarity-sim check FILE...``: validate scenario files with the real loader."""
+"""``solidarity-sim check FILE...``: check scenario files with the real loader."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from ..model.schema import REQUIRED
 def register(subparsers) -> None:
     """Add the ``check`` subcommand."""
     p = subparsers.add_parser(
-        "check", help="validate scenario files",
-        description="Validate scenario files (or bundled names) as 'run' and 'compare' would "
+        "check", help="check scenario files with the loader run and compare use",
+        description="Check scenario files (or bundled names) as 'run' and 'compare' would "
                     "load them, including what they extend, and require each file to state its "
                     "own name, description and sources. Prints one 'ok' line per good file; "
                     "stops with exit status 2 at the first bad one, naming the file and key.")

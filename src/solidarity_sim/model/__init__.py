@@ -2,6 +2,8 @@
 
 Everything one run needs, and nothing about many runs: citizens as arrays
 (:mod:`.population`), their ties (:mod:`.network`), CSOs (:mod:`.csos`), crises and policies, the
-nine weekly processes (:mod:`.processes`), the weekly records (:mod:`.records`), the Mesa agents
-(:mod:`.agents`) and the Mesa model itself (:class:`.solidarity_model.SolidarityModel`).
+weekly processes (:mod:`.processes`) acting on a :class:`.town.Town`, the weekly series
+(:mod:`.series`) and records (:mod:`.records`), the interventions (:mod:`.interventions`), the
+Mesa agents (:mod:`.agents`) and the Mesa model itself
+(:class:`.solidarity_model.SolidarityModel`).
 """

@@ -15,7 +15,7 @@ from .crises import CrisisSchedule
 from .csos import CSOTable, draw_factors
 from .network import build_network
 from .policies import Government
-from .population import make_population
+from .population import make_population, neighbourhood_count
 from .records import RetentionMemory
 from .scenario import Scenario
 from .series import FLOWS
@@ -28,7 +28,7 @@ INITIAL_TENURE_MEAN = 156.0
 
 
 def build_town(spec: Scenario, seed: int) -> Town:
-    """The town of a validated scenario, with one seed, before its first week.
+    """The town of a resolved scenario, with one seed, before its first week.
 
     Args:
         spec: The resolved scenario.
@@ -41,7 +41,7 @@ def build_town(spec: Scenario, seed: int) -> Town:
     streams = Streams(seed)
     pop = make_population(p, streams["population"])
     pp = p["population"]
-    net = build_network(pop.nbhd, pop.group, pp["neighbourhoods"], pp["mean_degree"],
+    net = build_network(pop.nbhd, pop.group, neighbourhood_count(pp), pp["mean_degree"],
                         pp["local_ties"], pp["homophily"], streams["network"])
     crises = CrisisSchedule(p["crises"], p["weeks"], pop.base_need, streams["crises"])
     csos = CSOTable()

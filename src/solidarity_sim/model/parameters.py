@@ -112,8 +112,17 @@ SCHEMA: dict[str, Any] = {
         "minority_share": share(0.12, "Share of citizens in the minority identity group.",
                                 basis="empirical: foreign-born share of EU residents, about 12 %"
                                       " [EUROSTAT-MIGR] (migr_pop3ctb, 2020)"),
-        "neighbourhoods": count(20, "Number of neighbourhoods, laid out on a grid.", low=1,
-                                high=100_000),
+        "neighbourhood_size": count(500, "Citizens per neighbourhood: the number of "
+                                         "neighbourhoods is round(citizens / neighbourhood_size)"
+                                         ", at least 1, unless 'neighbourhoods' is set.",
+                                    low=1, high=10_000_000, unit="citizens",
+                                    basis="assumption (a neighbourhood of a few hundred "
+                                          "households, the scale of a local mutual-aid group: "
+                                          "[VALLECAS] 'groups were formed in each part of the "
+                                          "district')"),
+        "neighbourhoods": count(0, "Number of neighbourhoods, laid out on a grid; 0 (the "
+                                   "default) derives it from 'neighbourhood_size'.", low=0,
+                                high=100_000, unit="neighbourhoods"),
         "mean_degree": rate(10.0, "Mean number of social ties per citizen.", unit="ties",
                             high=200),
         "local_ties": share(0.7, "Share of ties inside the citizen's own neighbourhood; the "

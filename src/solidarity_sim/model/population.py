@@ -83,6 +83,18 @@ def clipped_normal(rng: np.random.Generator, mean: float, sd: float, size: int) 
     return np.clip(mean + sd * rng.standard_normal(size), 0.0, 1.0)
 
 
+def neighbourhood_count(population: dict) -> int:
+    """The number of neighbourhoods of a scenario's ``population`` table.
+
+    ``neighbourhoods`` when set (above 0), else ``round(citizens / neighbourhood_size)``, at least
+    1: towns of any size then have neighbourhoods of the same size, so per-capita outcomes do not
+    depend on the population (ODD 2, 'Space, network and scales').
+    """
+    if population["neighbourhoods"] > 0:
+        return int(population["neighbourhoods"])
+    return max(1, round(population["citizens"] / population["neighbourhood_size"]))
+
+
 def make_population(params: dict, rng: np.random.Generator) -> Population:
     """Draw the initial citizens (and the newcomers of every migration crisis).
 
@@ -98,7 +110,7 @@ def make_population(params: dict, rng: np.random.Generator) -> Population:
     migrations = [c for c in params["crises"] if c["kind"] == "migration"]
     arrivals = [newcomer_count(c, residents) for c in migrations]
     n = residents + sum(arrivals)
-    k = pop["neighbourhoods"]
+    k = neighbourhood_count(pop)
 
     u_group, u_need, u_arrive = rng.random((3, n))
     nbhd = rng.integers(0, k, size=n)

@@ -1,4 +1,4 @@
-"""The nine weekly processes (docs/sources.md), each a function of the model and the week.
+"""The nine weekly processes (docs/sources.md), each a function of the town and the week.
 
 Citizen processes are vectorised over the whole population; CSO processes over the short CSO
 arrays. Every process that uses randomness draws from its own named stream, the same amount every

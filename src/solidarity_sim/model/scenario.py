@@ -1,4 +1,4 @@
-"""Scenario files: load, merge, override and validate parameters.
+"""Scenario files: load, merge, override and check parameters.
 
 A scenario is a TOML file whose tables mirror :data:`solidarity_sim.model.parameters.SCHEMA`.
 It states only what differs from the defaults (or from the scenario it ``extends``). Any
@@ -40,7 +40,7 @@ def bundled_scenarios() -> dict[str, Path]:
 
 @dataclass(frozen=True)
 class Scenario:
-    """A validated, fully resolved parameter set.
+    """A checked, fully resolved parameter set.
 
     Attributes:
         params: Nested dict of every parameter value (defaults filled in).
@@ -75,7 +75,7 @@ class Scenario:
 
     def with_overrides(self, overrides: Mapping[str, Any] | None, where: str = "overrides"
                        ) -> Scenario:
-        """Return a new scenario with dotted-path overrides applied and validated."""
+        """Return a new scenario with dotted-path overrides applied and checked."""
         if not overrides:
             return self
         params = copy.deepcopy(self.params)
@@ -104,7 +104,7 @@ def load_scenario(scenario: str | Path | Scenario | None = "baseline",
         where: How error messages name the overrides (``--set`` on the command line).
 
     Returns:
-        The validated scenario.
+        The checked scenario.
 
     Raises:
         ScenarioError: The file is missing, unreadable or invalid, or an override is invalid.
@@ -153,7 +153,7 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 
 def _resolve_file(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
-    """Read a file, resolve its ``extends`` chain and validate the merged result."""
+    """Read a file, resolve its ``extends`` chain and check the merged result."""
     real = path.resolve()
     if real in chain:
         cycle = " -> ".join(p.name for p in (*chain, real))
@@ -227,7 +227,7 @@ def _check_crises_keys(value: Any, where: str) -> None:
 def check_params(params: dict[str, Any], where: str) -> None:
     """Check every value of a full parameter tree in place (types and ranges)."""
     check_keys(params, SCHEMA, where)
-    _validate_tree(params, SCHEMA, where, "")
+    _check_tree(params, SCHEMA, where, "")
     crises = params["crises"]
     for i, crisis in enumerate(crises):
         full = {k: p.default for k, p in CRISIS_SCHEMA.items()}
@@ -239,12 +239,12 @@ def check_params(params: dict[str, Any], where: str) -> None:
     check_town_size(params, where)
 
 
-def _validate_tree(values: dict[str, Any], schema: Mapping[str, Any], where: str,
+def _check_tree(values: dict[str, Any], schema: Mapping[str, Any], where: str,
                    prefix: str) -> None:
     for key, node in schema.items():
         path = f"{prefix}{key}"
         if isinstance(node, dict):
-            _validate_tree(values[key], node, where, path + ".")
+            _check_tree(values[key], node, where, path + ".")
         elif key not in ("crises", "events") or prefix:
             values[key] = check_value(node, values[key], where, path)
 

@@ -1,6 +1,6 @@
 """The weekly series of a run, declared once: name, unit, meaning and how each is measured.
 
-Measurements are pure functions of the town, gathered in one place (:func:`measure`, run once a
+Measurements are pure functions of the town, gathered in one place (:func:`week_row`, run once a
 week, after the week's processes); Mesa's ``DataCollector`` collects them through
 :func:`reporters`. *Flows* (joins, quits, need met, ...) are added up by the processes during the
 week in ``town.flows``; the other series are read from the arrays. Nothing here changes state.
@@ -143,17 +143,17 @@ FLOWS = tuple(s.name for s in SERIES if s.is_flow)
 """The series the processes record during the week (keys of ``town.flows``)."""
 
 
-def measure(town: Town) -> dict[str, float]:
-    """Every weekly series of the town, in column order (after the week's processes ran)."""
+def week_row(town: Town) -> dict[str, float]:
+    """The ``timeseries`` row of the week just simulated: every series, in column order."""
     week = Week(town)
     flows = town.flows
     return {s.name: flows[s.name] if s.value is None else s.value(week) for s in SERIES}
 
 
 def reporters() -> dict[str, Callable[[Any], float]]:
-    """Mesa ``DataCollector`` model reporters, one per series: each reads ``model.measures``."""
+    """Mesa ``DataCollector`` model reporters, one per series: each reads ``model.last_row``."""
     return {name: _reporter(name) for name in COLUMNS}
 
 
 def _reporter(name: str) -> Callable[[Any], float]:
-    return lambda model: model.measures[name]
+    return lambda model: model.last_row[name]

@@ -15,7 +15,7 @@ from .agents import CSO, Citizen, State
 from .build import build_town
 from .events import Event, make_event
 from .scenario import Scenario, ScenarioError, load_scenario
-from .series import FLOWS, measure, reporters
+from .series import FLOWS, reporters, week_row
 
 
 def forget(model: mesa.Model) -> None:
@@ -58,13 +58,15 @@ class SolidarityModel(mesa.Model):
     simulates), and the last row of :attr:`datacollector` is week ``w``'s.
 
     Attributes:
-        spec: The validated scenario, overrides applied (Mesa 3.5's own is ``scenario``).
+        spec: The resolved scenario, overrides applied (Mesa 3.5's own is ``scenario``).
         town: The state of the run (:class:`~.town.Town`): citizens, network, CSOs, the state,
             crises and this week's flows; the weekly processes act on it.
         state: The state as a Mesa agent (a view over ``town.state``).
         events: Every event applied so far, scheduled and interventions, in order.
         lock: Held while a week is simulated or an intervention applied, so that another thread
             (a page's buttons) never acts in the middle of a week.
+        last_row: The weekly series of the week just simulated (:func:`.series.week_row`;
+            empty before the first step): the row the DataCollector's reporters read.
         datacollector: Mesa ``DataCollector`` of the weekly series (:mod:`.series`).
     """
 
@@ -89,7 +91,7 @@ class SolidarityModel(mesa.Model):
         self.lock = threading.RLock()
         self._citizen_views: list[Citizen | None] = []
         self._cso_views: list[CSO] = []
-        self.measures: dict[str, float] = {}
+        self.last_row: dict[str, float] = {}
         self.datacollector = mesa.DataCollector(model_reporters=reporters())
         self.running = True
 
@@ -128,7 +130,13 @@ class SolidarityModel(mesa.Model):
         7. **CSO dynamics**: legitimacy, recognition, donations, budgets, scale, dissolution.
         8. **Informal groups** may fold or, when old enough, formalise; in a crisis, new ones
            are founded.
-        9. **Records**: the weekly series are collected.
+        9. **Records**: the state closes its week's spending, the 12-month retention is
+           computed, and the DataCollector records the week's row (:attr:`last_row`).
+
+        Then :attr:`week` advances: after ``step()`` simulated week ``w``, :attr:`week` is
+        ``w + 1`` and the DataCollector's last row is week ``w``'s, the week just simulated
+        (its ``week`` column is ``w``). The series are measured after the week's processes, so
+        the row describes the end of that week.
         """
         with self.lock:
             town = self.town
@@ -147,7 +155,7 @@ class SolidarityModel(mesa.Model):
             town.state.close_week()
             town.flows["retention_12m"] = town.retention.push(t, town.pop.volunteer)
             town.flows["volunteers"] = int(np.count_nonzero(town.pop.volunteer))
-            self.measures = measure(town)
+            self.last_row = week_row(town)
             self.datacollector.collect(self)
             town.week += 1
             self._sync_cso_views()

@@ -18,7 +18,7 @@ from .crises import CrisisSchedule, CrisisWeek
 from .csos import CSOTable
 from .network import SocialNetwork
 from .policies import Government
-from .population import Population
+from .population import Population, neighbourhood_count
 from .records import RetentionMemory, SpellLog
 from .streams import Streams
 
@@ -96,7 +96,7 @@ class Town:
     @property
     def n_neighbourhoods(self) -> int:
         """Number of neighbourhoods."""
-        return self.p["population"]["neighbourhoods"]
+        return neighbourhood_count(self.p["population"])
 
     @property
     def n_cells(self) -> int:

@@ -7,8 +7,9 @@ a crisis (or with emergence off) never. :func:`check_town_size` refuses a town w
 ever exist, and warns where none exists at the start. ``csos.density = 0`` asks for a town
 without CSOs on purpose (the analytic limit of the validation) and passes silently.
 
-Every rule about the town's size belongs here, so that a change in how the town's size is given
-(e.g. neighbourhoods derived from the population) changes one function.
+Every rule about the town's size belongs here (the number of neighbourhoods comes from
+:func:`~solidarity_sim.model.population.neighbourhood_count`), so that a change in how the town's
+size is given changes one function.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import warnings
 from typing import Any
 
 from .checks import Notice, ScenarioError
+from .population import neighbourhood_count
 
 PER = 10_000
 """``csos.density`` counts CSOs per this many citizens."""
@@ -46,11 +48,11 @@ def check_town_size(params: dict[str, Any], where: str) -> None:
     density, citizens = params["csos"]["density"], params["population"]["citizens"]
     if density == 0 or initial_csos(params) > 0:
         return
-    neighbourhoods = params["population"].get("neighbourhoods")
-    town = (f"a town of {citizens:,} citizens"
-            + (f" in {neighbourhoods:,} neighbourhoods" if neighbourhoods else "")
-            + f" with csos.density {density:g} per {PER:,} citizens founds "
-              f"{density * citizens / PER:.2g} CSOs at the start, which rounds to none")
+    neighbourhoods = neighbourhood_count(params["population"])
+    town = (f"a town of {citizens:,} citizens in {neighbourhoods:,} neighbourhood"
+            f"{'s' if neighbourhoods != 1 else ''} with csos.density {density:g} per {PER:,} "
+            f"citizens founds {density * citizens / PER:.2g} CSOs at the start, which rounds to "
+            "none")
     enough = (f"population.citizens from {math.floor(PER / 2 / density) + 1:,} at this "
               f"density, or csos.density above {PER / 2 / citizens:.3g} for this town")
     emerges = params["emergence"]["enabled"] and bool(params["crises"] or params["events"])

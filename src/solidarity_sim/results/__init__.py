@@ -1,1 +1,4 @@
-"""One run: :func:`.run_result.run`, the entry point every batch command uses, and its results."""
+"""One run's results: :func:`.run_result.run` and :class:`.run_result.RunResult`.
+
+Also the outcomes reduced from a run (:mod:`.outcomes`) and its printed summary (:mod:`.summary`).
+"""

@@ -2,8 +2,9 @@
 
 One type serves every batch: the outcomes a comparison reports, those an experiment file's
 ``[outcomes]`` table declares for a sweep, and the simple statistics of the pattern checks. An
-:class:`Outcome` names a weekly column (a key of ``records.REPORTERS``), a statistic over a window
-of weeks, how to show the value (label, unit, scale, format) and which way is better.
+:class:`Outcome` names a weekly column (one of :data:`~solidarity_sim.model.series.SERIES`), a
+statistic over a window of weeks, how to show the value (label, unit, scale, format) and which
+way is better.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ class Outcome:
 
     Attributes:
         name: Column name in the results.
-        column: The weekly series (a key of ``records.REPORTERS``).
+        column: The weekly series (a column of :data:`~solidarity_sim.model.series.COLUMNS`).
         stat: One of :data:`STATS`.
         start: First week of the window (inclusive).
         end: End of the window (exclusive); None: to the end of the run.

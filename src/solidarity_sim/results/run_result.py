@@ -1,4 +1,13 @@
-"""One run's results, and ``run``: the single entry point used by the CLI, sweeps, app and tests."""
+"""One run's results (:class:`RunResult`), and :func:`run`: one scenario, one seed, every table.
+
+What goes through :func:`run`: the ``run`` command, ``ss.run`` in a script or notebook, and every
+run of a comparison, a validation and a calibration (each reduces a run's results to its
+statistics). What does not: a sweep steps :class:`SolidarityModel` itself and keeps only the
+weekly series it needs (:func:`solidarity_sim.batch.sweep.simulate`), and the classroom page steps
+its own model week by week and acts on it; :func:`collect` makes a :class:`RunResult` of any model
+stepped so far. Each resolves the scenario once and hands the :class:`Scenario` to the model,
+which uses it as it is.
+"""
 
 from __future__ import annotations
 

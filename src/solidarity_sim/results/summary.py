@@ -6,6 +6,8 @@ import math
 
 import pandas as pd
 
+from ..model.calendar import WEEKS_PER_YEAR
+
 HEADLINES = (
     ("volunteer_share", "volunteer share", "{:.1%}"),
     ("retention_12m", "annual retention", "{:.1%}"),
@@ -45,10 +47,10 @@ def describe_run(result) -> str:
         result: A :class:`~solidarity_sim.results.run_result.RunResult`.
     """
     man, ts = result.manifest, result.timeseries
-    weeks = man["weeks"]
+    weeks, seconds = man["weeks"], man["build_seconds"] + man["run_seconds"]
     head = (f"scenario {man['scenario']} · seed {man['seed']} · "
             f"{man['parameters']['population']['citizens']:,} citizens · {weeks} weeks "
-            f"({weeks / 52:.1f} years) · ran in {man['build_seconds'] + man['run_seconds']:.1f} s")
+            f"({weeks / WEEKS_PER_YEAR:.1f} years) · ran in {seconds:.1f} s")
     rows = headline_rows(ts)
     width = max(len(r["label"]) for r in rows)
     lines = [head, "", f"{'':{width}}  {'start':>10}  {'peak (week)':>22}  {'end':>10}"]

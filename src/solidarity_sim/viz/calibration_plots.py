@@ -11,19 +11,15 @@ from __future__ import annotations
 import math
 import textwrap
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
-from matplotlib.ticker import MaxNLocator, PercentFormatter  # noqa: E402
-
-from .run_plots import axes_or_new  # noqa: E402
+from .run_plots import axes_or_new
 
 ACCEPTED, REJECTED, TARGET, DEFAULT, CHOSEN = "#d95f02", "#b8b8b8", "#9fd8a8", "#222222", "#1f4e9c"
 

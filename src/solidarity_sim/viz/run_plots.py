@@ -8,16 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.ticker import MaxNLocator
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-
-from ..model.crises import ACTIVE as CRISIS_ACTIVE  # noqa: E402
+from ..model.crises import ACTIVE as CRISIS_ACTIVE
 
 
 def axes_or_new(ax: Axes | None) -> Axes:

@@ -9,18 +9,14 @@ from __future__ import annotations
 import math
 import textwrap
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import PercentFormatter  # noqa: E402
-
-from ..analysis.validation import (  # noqa: E402
+from ..analysis.validation import (
     GROUP_AGE,
     PEAK_TARGET,
     REMAINING_TARGET,
@@ -34,7 +30,7 @@ from ..analysis.validation import (  # noqa: E402
     excess_volunteers,
     peak,
 )
-from .run_plots import axes_or_new  # noqa: E402
+from .run_plots import axes_or_new
 
 PASS, FAIL, TARGET = "#2a7f3f", "#c0392b", "#9fd8a8"
 
