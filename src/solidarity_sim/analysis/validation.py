@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from ..batch.executors import Executor, using
-from ..batch.store import RunStore, Stored, execute, raise_failures
+from ..batch.store import RunStore, Stored, execute, opened, raise_failures
 from ..model.calendar import WEEKS_PER_YEAR
 from ..model.parameters import FACTORS, SCHEMA
 from ..model.scenario import Scenario, load_scenario
@@ -785,8 +785,8 @@ def validate(checks: Sequence[Check], *, replications: int = 20, seed: int = 0,
     tasks = [ArmTask(i, k, seeds[k], arm, scenarios[label], statistics)
              for k in range(len(seeds))
              for i, (label, (arm, statistics)) in enumerate(arms.items()) if k < runs[label]]
-    store = validation_store(out, arms, seed, replications, scenarios).open() if out else None
-    with using(executor, workers, len(tasks)) as engine:
+    with (opened(validation_store(out, arms, seed, replications, scenarios) if out else None)
+          as store, using(executor, workers, len(tasks)) as engine):
         stored = execute(engine, run_arm_task, tasks, store=store, progress=progress)
     raise_failures(stored, store)
     done = {(t.arm.label, t.replication): (
