@@ -453,9 +453,9 @@ FACTOR_EFFECTS = (
     ("pluralism", "inclusiveness", -1, ""),
     ("recognition", "recognition", +1, ""),
     ("recognition", "recruitment", +1, ""),
-    ("recognition", "scale", +1, "economic crisis"),
+    ("recognition", "scale", +1, ""),
     ("legitimacy", "recognition", +1, ""),
-    ("scalability", "scale", +1, "economic crisis"),
+    ("scalability", "scale", +1, ""),
     ("scalability", "retention", +1, ""),
     ("awareness", "awareness", +1, ""),
     ("awareness", "recruitment", +1, ""),
@@ -568,7 +568,8 @@ def limit_checks(citizens: int | None = None) -> list[Check]:
                 "52-step transition probability of the two-state Markov chain",
                 f"{retention:.4f} ± {CHAIN_RETENTION_TOLERANCE}"))
     short = {"weeks": LIMIT_WEEKS}
-    no_csos = Arm("no CSOs", "baseline", _with_citizens({**short, "csos.density": 0.0}, citizens))
+    no_csos = Arm("no CSOs", "baseline", _with_citizens(
+        {**short, "csos.density": 0.0, "csos.founding_rate": 0.0}, citizens))
     welfare = Arm("full welfare", "baseline", _with_citizens(
         {**short, "state.welfare_coverage": 1.0, "state.newcomer_coverage": 1.0}, citizens))
     return checks + [
