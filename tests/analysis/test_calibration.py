@@ -38,6 +38,7 @@ pandemic = 156
 [fixed]
 "population.citizens" = 1000
 "population.neighbourhoods" = 2
+"emergence.rate" = 0.3  # a few new groups even in so small a town
 
 [design]
 method = "lhs"

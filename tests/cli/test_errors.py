@@ -77,7 +77,8 @@ def test_run_help_lists_the_scenarios_and_where_the_keys_are(capsys):
 def test_a_town_where_no_cso_can_exist_is_refused_and_one_without_csos_at_first_warned(
         tmp_path, capsys):
     assert main(["run", "--weeks", "3", "--set", "population.citizens=10", "--set",
-                 "population.neighbourhoods=500", "--out", str(tmp_path / "a")]) == 2
+                 "population.neighbourhoods=500", "--set", "csos.founding_rate=0", "--out",
+                 str(tmp_path / "a")]) == 2
     err = one_paragraph(capsys.readouterr().err)
     assert err.startswith("solidarity-sim: error: --set: a town of 10 citizens in 500 "
                           "neighbourhoods with csos.density 10 per 10,000 citizens founds "
@@ -89,9 +90,9 @@ def test_a_town_where_no_cso_can_exist_is_refused_and_one_without_csos_at_first_
     assert capsys.readouterr().err == (
         "solidarity-sim: warning: --set: a town of 300 citizens in 1 neighbourhood with "
         "csos.density 10 per 10,000 citizens founds 0.3 CSOs at the start, which rounds to "
-        "none; nobody can volunteer until a crisis founds an informal group. For CSOs from the "
-        "start: population.citizens from 501 at this density, or csos.density above 16.7 for "
-        "this town\n")
+        "none; nobody can volunteer until an association is founded where need is left unmet "
+        "or a crisis founds an informal group. For CSOs from the start: population.citizens "
+        "from 501 at this density, or csos.density above 16.7 for this town\n")
 
 
 @pytest.mark.slow  # mounts a tmpfs

@@ -2,9 +2,10 @@
 
 A town founds ``round(csos.density x population.citizens / 10,000)`` formal CSOs at the start
 (:func:`initial_csos`, used by :func:`~solidarity_sim.model.build.found_initial_csos`). In a small
-town that rounds to none: nobody can volunteer until a crisis founds an informal group, and without
-a crisis (or with emergence off) never. :func:`check_town_size` refuses a town where no CSO can
-ever exist, and warns where none exists at the start. ``csos.density = 0`` asks for a town
+town that rounds to none: nobody can volunteer until an association is founded where need is left
+unmet (``csos.founding_rate``) or a crisis founds an informal group, and with neither never.
+:func:`check_town_size` refuses a town where no CSO can ever exist, and warns where none exists
+at the start. ``csos.density = 0`` asks for a town
 without CSOs on purpose (the analytic limit of the validation) and passes silently.
 
 Every rule about the town's size belongs here (the number of neighbourhoods comes from
@@ -26,7 +27,7 @@ PER = 10_000
 
 
 class TownNotice(Notice):
-    """A town founds no CSO at the start (one can still emerge in a crisis)."""
+    """A town founds no CSO at the start (one can still be founded later)."""
 
 
 def initial_csos(params: dict[str, Any]) -> int:
@@ -42,8 +43,9 @@ def check_town_size(params: dict[str, Any], where: str) -> None:
         where: The file or place, for the message.
 
     Raises:
-        ScenarioError: No initial CSO and no way for one to emerge (no crisis or event, or
-            ``emergence.enabled`` is false), although ``csos.density`` asks for some.
+        ScenarioError: No initial CSO and no way for one to be founded (``csos.founding_rate``
+            is 0, and there is no crisis or event, or ``emergence.enabled`` is false), although
+            ``csos.density`` asks for some.
     """
     density, citizens = params["csos"]["density"], params["population"]["citizens"]
     if density == 0 or initial_csos(params) > 0:
@@ -56,11 +58,15 @@ def check_town_size(params: dict[str, Any], where: str) -> None:
     enough = (f"population.citizens from {math.floor(PER / 2 / density) + 1:,} at this "
               f"density, or csos.density above {PER / 2 / citizens:.3g} for this town")
     emerges = params["emergence"]["enabled"] and bool(params["crises"] or params["events"])
-    if not emerges:
+    founds = params["csos"]["founding_rate"] > 0
+    if not (emerges or founds):
         raise ScenarioError(
-            f"{where}: {town}, and without a crisis (or with emergence.enabled = false) no "
-            f"group can emerge: nobody could ever volunteer. Allowed: {enough}; or "
+            f"{where}: {town}, no association is founded later (csos.founding_rate = 0) and "
+            "without a crisis (or with emergence.enabled = false) no group can emerge: nobody "
+            f"could ever volunteer. Allowed: {enough}; or csos.founding_rate above 0; or "
             "csos.density = 0 for a town without CSOs on purpose")
-    warnings.warn(TownNotice(f"{where}: {town}; nobody can volunteer until a crisis founds an "
-                             f"informal group. For CSOs from the start: {enough}"),
-                  stacklevel=3)
+    later = " or ".join(
+        (["an association is founded where need is left unmet"] if founds else [])
+        + (["a crisis founds an informal group"] if emerges else []))
+    warnings.warn(TownNotice(f"{where}: {town}; nobody can volunteer until {later}. For CSOs "
+                             f"from the start: {enough}"), stacklevel=3)
