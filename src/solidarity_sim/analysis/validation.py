@@ -589,7 +589,7 @@ def default_checks(citizens: int | None = None) -> list[Check]:
 
     Args:
         citizens: Run every check with this many citizens instead of the defaults, and
-            neighbourhoods in proportion (about 500 citizens each, as in the defaults). Faster,
+            neighbourhoods in proportion (250 citizens each, as in the defaults). Faster,
             for trying things out: the calibration targets refer to the default sizes.
     """
     return (calibration_checks(citizens) + dynamics_checks(citizens) + factor_checks(citizens)
