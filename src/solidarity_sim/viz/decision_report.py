@@ -122,7 +122,7 @@ def explore_figures(exploration: Exploration, objective: str,
                                     strict=True):
             decision_plots.box_limits(
                 d.limits, space, left,
-                title=f"{d.policy}: where it fails (coverage {d.coverage:.0%}, "
+                title=f"{d.policy}: where it fails\n(coverage {d.coverage:.0%}, "
                       f"density {d.density:.0%})")
             x, y = _scatter_axes(d.limits)
             ux, uy = (next(u for u in space if u.name == n) for n in (x, y))
