@@ -1,12 +1,14 @@
 """Take the classroom pages' screenshots in docs/img/ with Playwright and Debian's Chromium.
 
-    .venv/bin/python docs/screenshots.py            # about 3 minutes
+    .venv/bin/python docs/screenshots.py            # about 2 minutes
 
 Starts ``solidarity-sim app`` and ``solidarity-sim classroom`` on free loopback ports and, at
 1280 x 720 (a classroom projector):
 
 * ``page-1280x720.png``: the single-model page, baseline seed 0, an economic crisis pressed in
   week 30, stopped at week 80 with "Stop at week";
+* ``lesson1-burnout.png``, ``lesson2-crisis.png``, ``lesson3-funding.png``: the set-ups of
+  Lessons 1 to 3 of docs/teaching.md (:data:`LESSON_SHOTS`), chosen in "Next run (Reset)";
 * ``lesson4-teacher.png``, ``lesson4-student.png``, ``lesson4-debrief.png``: Lesson 4 with eight
   students who each follow one plan (care, outreach, profile, voice, or the even spread), an
   economic crisis from week 13 (month 4), at week 52.
@@ -42,22 +44,46 @@ PLANS = {
 STUDENTS = [("Ana", "care"), ("Bo", "outreach"), ("Cy", "profile"), ("Di", "voice"),
             ("Ed", "even"), ("Flo", "care"), ("Gus", "outreach"), ("Hana", "profile")]
 CRISIS_WEEK, SHOT_WEEK = 13, 52
+LESSON_SHOTS = {
+    "lesson1-burnout.png": ({"8 Care (meaning)": 0.1},
+                            ((52, "economic crisis"), (156, None))),
+    "lesson2-crisis.png": ({"Scenario": "pandemic", "Seed": 8}, ((36, None),)),
+    "lesson3-funding.png": ({"Public funding of CSOs": "core_funding", "Welfare coverage": 0.3},
+                            ((52, "economic crisis"), (156, "cut funding"), (208, None))),
+}
+"""Lessons 1 to 3: each screenshot's settings (by control label) and its clock (stop at a week,
+then press a button there, or nothing at the last stop)."""
 
 
-def choose_speed(page, weeks_per_second: str) -> None:
-    """Choose a speed in the page's "Weeks a second" list."""
-    page.locator(".v-select").filter(has_text=re.compile("^Weeks a second")).click()
-    page.get_by_role("option", name=weeks_per_second, exact=True).click()
+def choose(page, label: str, option: str) -> None:
+    """Choose an option in one of the page's lists (e.g. "Weeks a second", "Scenario")."""
+    page.locator(".v-select").filter(has_text=re.compile(f"^{re.escape(label)}")).click()
+    page.get_by_role("option", name=option, exact=True).click()
 
 
-def page_shot(browser, url: str) -> None:
-    """The single-model page: a crisis in week 30, stopped at week 80."""
+def slide(page, label: str, value: float) -> None:
+    """Move a slider of "Next run (Reset)" to ``value`` with the arrow keys."""
+    thumb = page.get_by_role("slider", name=re.compile(f"^{re.escape(label)}:"))
+    thumb.focus()
+    while (now := float(thumb.get_attribute("aria-valuenow"))) != value:
+        thumb.press("ArrowRight" if now < value else "ArrowLeft")
+        page.wait_for_function("([e, v]) => e.getAttribute('aria-valuenow') !== v",
+                               arg=[thumb.element_handle(), str(now)])
+
+
+def open_page(browser, url: str):
+    """A new session of the single-model page at :data:`VIEW`."""
     page = browser.new_context(viewport=VIEW).new_page()
     page.set_default_timeout(120_000)
     page.goto(url)
     page.locator(".ss-week").wait_for()
-    choose_speed(page, "20")
-    for stop, action in ((30, "economic crisis"), (80, None)):
+    return page
+
+
+def play(page, stops) -> None:
+    """Play at 20 weeks a second to each week of ``stops``, pressing its button there if any."""
+    choose(page, "Weeks a second", "20")
+    for stop, action in stops:
         page.get_by_label("Stop at week").fill(str(stop))
         page.get_by_label("Stop at week").press("Enter")
         page.get_by_role("button", name="▶", exact=True).click()
@@ -65,9 +91,40 @@ def page_shot(browser, url: str) -> None:
         page.get_by_role("button", name="▶", exact=True).wait_for()
         if action:
             page.get_by_role("button", name=action, exact=True).click()
-            page.get_by_text(f"week {stop}: {action}").wait_for()
+            page.get_by_text(re.compile(f"week {stop}: ")).wait_for()
     page.wait_for_timeout(1500)  # the browser finishes drawing the charts
+
+
+def page_shot(browser, url: str) -> None:
+    """The single-model page: a crisis in week 30, stopped at week 80."""
+    page = open_page(browser, url)
+    play(page, ((30, "economic crisis"), (80, None)))
     page.screenshot(path=IMG / "page-1280x720.png")
+
+
+def changes(settings: dict) -> str:
+    """The figures card's title once the page has been reset with ``settings``."""
+    scenario = settings.get("Scenario", "baseline")
+    seed = settings.get("Seed", 0)
+    return " · ".join([scenario, f"seed {seed}", *(f"{label} {value}" for label, value in
+                                                    settings.items()
+                                                    if label not in ("Scenario", "Seed"))])
+
+
+def lesson_page_shots(browser, url: str) -> None:
+    """Lessons 1 to 3 on the single-model page: :data:`LESSON_SHOTS`."""
+    for name, (settings, stops) in LESSON_SHOTS.items():
+        page = open_page(browser, url)
+        for label, value in settings.items():
+            if isinstance(value, str):
+                choose(page, label, value)
+            else:
+                slide(page, label, value)
+        page.get_by_role("button", name="Reset", exact=True).click()
+        page.locator(".ss-title").filter(has_text=changes(settings)).wait_for()
+        play(page, stops)
+        page.screenshot(path=IMG / name)
+        page.context.close()
 
 
 def follow(tab, plan: dict[str, int]) -> None:
@@ -106,7 +163,7 @@ def lesson_shots(browser, url: str) -> None:
         tab.get_by_text(f"{name} runs CSO").wait_for()
         follow(tab, PLANS[plan])
         tabs.append(tab)
-    choose_speed(teacher, "8")
+    choose(teacher, "Weeks a second", "8")
     for stop, action in ((CRISIS_WEEK, "economic crisis"), (SHOT_WEEK, None)):
         teacher.get_by_label("Stop at week").fill(str(stop))
         teacher.get_by_label("Stop at week").press("Enter")
@@ -136,6 +193,7 @@ def main() -> None:
                                      args=["--no-sandbox", "--disable-gpu"])
         with running_server(["app"], artifacts) as (url, _):
             page_shot(browser, url)
+            lesson_page_shots(browser, url)
         with running_server(["classroom", "--teacher-code", TEACHER_CODE, "--out",
                              str(artifacts / "lessons")], artifacts, path="teacher") as (url, _):
             lesson_shots(browser, url)
