@@ -1,0 +1,258 @@
+"""Compiled loops over the citizens (Numba): the per-citizen arithmetic of the weekly processes.
+
+Each kernel does, citizen by citizen, exactly the arithmetic the NumPy expression it replaces
+did element by element: the same operations in the same order on the same types (a Python float
+times a float32 array is float32 arithmetic in NumPy 2, so it is here too), without the
+temporaries. So a run gives the same numbers, bit for bit, as the vectorised NumPy code did
+(``tests/model/test_kernels.py`` checks each kernel against that code). Three things stay in
+NumPy on purpose:
+
+* transcendental functions (``exp``, ``expm1``): NumPy computes them with its own SIMD code,
+  which may round differently from the C library Numba calls, so the kernels leave them to NumPy
+  (one call on a contiguous array between two kernels);
+* sums of floats (``.sum()``): NumPy adds pairwise, a loop adds in order;
+* the random draws (the named streams).
+
+Sums over a bin index in citizen order (``np.bincount`` with weights, ``np.add.at``) add in the
+same order here, so they agree exactly. No kernel uses ``fastmath`` (which would let the compiler
+reorder arithmetic), and compiled kernels are cached on disk (``cache=True``), so only the first
+run after an install compiles them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_JIT = {"cache": True, "nogil": True}
+
+
+@njit(**_JIT)
+def neighbour_sum(indptr, indices, values, out):
+    """``out[i] = sum of values over i's neighbours`` (in neighbour order, as a CSR product)."""
+    for i in range(indptr.size - 1):
+        total = 0.0
+        for k in range(indptr[i], indptr[i + 1]):
+            total += values[indices[k]]
+        out[i] = total
+    return out
+
+
+@njit(**_JIT)
+def csr_from_ties(src, dst, n, indptr):
+    """CSR arrays of the undirected ties ``src[t]``--``dst[t]``: ``indptr`` (given, zeros) and
+    each citizen's neighbours, sorted and without repeats (a tie drawn twice counts once)."""
+    for t in range(src.size):
+        indptr[src[t] + 1] += 1
+        indptr[dst[t] + 1] += 1
+    for i in range(n):
+        indptr[i + 1] += indptr[i]
+    indices = np.empty(indptr[n], src.dtype)
+    fill = indptr[:n].copy()
+    for t in range(src.size):
+        indices[fill[src[t]]] = dst[t]
+        fill[src[t]] += 1
+        indices[fill[dst[t]]] = src[t]
+        fill[dst[t]] += 1
+    kept = 0
+    for i in range(n):
+        row = np.sort(indices[indptr[i]:indptr[i + 1]])
+        indptr[i] = kept
+        for k in range(row.size):
+            if k == 0 or row[k] != row[k - 1]:
+                indices[kept] = row[k]
+                kept += 1
+    indptr[n] = kept
+    return indptr, indices[:kept].copy()
+
+
+@njit(**_JIT)
+def add_to_neighbours(indptr, indices, who, counts, delta):
+    """Add ``delta`` to ``counts`` of every neighbour of every citizen in ``who``."""
+    for i in who:
+        for k in range(indptr[i], indptr[i + 1]):
+            counts[indices[k]] += delta
+
+
+@njit(**_JIT)
+def awareness_drive(volunteer_neighbours, present_neighbours, nbhd, outreach, media, neighbours,
+                    crisis, campaign, share, minus_drive):
+    """The neighbour share and minus the awareness drive of every citizen.
+
+    ``share = volunteer_neighbours / present_neighbours``;
+    ``drive = media + neighbours * share + outreach[nbhd] + crisis + campaign``.
+    """
+    for i in range(share.size):
+        s = volunteer_neighbours[i] / present_neighbours[i]
+        share[i] = s
+        minus_drive[i] = -((((media + neighbours * s) + outreach[nbhd[i]]) + crisis) + campaign)
+
+
+@njit(**_JIT)
+def awareness_update(awareness, expm1_minus_drive, decay, present, everyone_present):
+    """``awareness += (awareness - 1) expm1(-drive) - decay awareness`` (present), in [0, 1]."""
+    for i in range(awareness.size):
+        aw = awareness[i]
+        change = expm1_minus_drive[i] * (aw - 1.0)
+        change -= decay * aw
+        if not everyone_present:
+            change *= 1.0 if present[i] else 0.0
+        aw += change
+        awareness[i] = min(max(aw, 0.0), 1.0)
+
+
+@njit(**_JIT)
+def join_hazard(u, availability, disposition, awareness, share, fatigue, last_served,
+                provider_democracy, cell, present, volunteer, best, join_rate, contagion,
+                motivation, recent, democracy, hazard):
+    """Every citizen's weekly join hazard; return the citizens with ``u < hazard``.
+
+    ``join_rate x availability x disposition x awareness x (1 + contagion x share)
+    x (1 - fatigue) x motivation``, times ``1 + democracy x provider_democracy`` for the
+    recently served (``last_served >= recent``), times the best weight in the citizen's cell,
+    times 0 for volunteers and citizens not present.
+    """
+    candidates = np.empty(u.size, np.int64)
+    n = 0
+    for i in range(u.size):
+        h = (((((join_rate * availability[i]) * disposition[i]) * awareness[i])
+              * (1.0 + contagion * share[i])) * (1.0 - fatigue[i])) * motivation
+        if last_served[i] >= recent:
+            h *= 1.0 + democracy * provider_democracy[i]
+        h *= best[cell[i]]
+        h *= 1.0 if present[i] and not volunteer[i] else 0.0
+        hazard[i] = h
+        if u[i] < h:
+            candidates[n] = i
+            n += 1
+    return candidates[:n]
+
+
+@njit(**_JIT)
+def volunteer_capacity(volunteer, cso, trained, fatigue, productivity, training_bonus,
+                       fatigue_productivity, n_csos):
+    """Need units each CSO's volunteers can serve:
+    ``productivity (1 + training_bonus trained) (1 - fatigue_productivity fatigue)``, summed."""
+    capacity = np.zeros(n_csos)
+    for i in range(volunteer.size):
+        if volunteer[i]:
+            bonus = training_bonus * (1.0 if trained[i] else 0.0)
+            capacity[cso[i]] += (productivity * (1.0 + bonus)) * (
+                1.0 - fatigue_productivity * fatigue[i])
+    return capacity
+
+
+@njit(**_JIT)
+def serve_citizens(needy, needy_cell, remaining, share_met, provider_dem, min_help, week,
+                   served, last_served, provider_democracy):
+    """What CSOs gave each needy citizen this week; mark the beneficiaries; return their count.
+
+    ``served`` is zero for everyone else.
+    """
+    served[:] = 0.0
+    beneficiaries = 0
+    for k in range(needy.size):
+        i = needy[k]
+        got = share_met[needy_cell[k]] * remaining[i]
+        served[i] = got
+        if got >= min_help:
+            last_served[i] = week
+            provider_democracy[i] = provider_dem[needy_cell[k]]
+            beneficiaries += 1
+    return beneficiaries
+
+
+@njit(**_JIT)
+def bin_difference(bins, a, b, n_bins):
+    """``np.bincount(bins, weights=a - b, minlength=n_bins)``, without the temporary."""
+    out = np.zeros(n_bins)
+    for i in range(bins.size):
+        out[bins[i]] += a[i] - b[i]
+    return out
+
+
+@njit(**_JIT)
+def count_untrained(trained, vols):
+    """How many of the volunteers ``vols`` are not trained."""
+    n = 0
+    for i in vols:
+        if not trained[i]:
+            n += 1
+    return n
+
+
+@njit(**_JIT)
+def train(u, vols, j, p_cso, p_state, trained):
+    """Train volunteers: a CSO trains with ``u < p_cso[j]``, else the state's programme, if any,
+    trains an untrained one with ``u < p_cso[j] + p_state``; return how many the state trained.
+    """
+    by_state = 0
+    for k in range(vols.size):
+        i = vols[k]
+        p = p_cso[j[k]]
+        if u[i] < p:
+            trained[i] = True
+        elif p_state > 0.0 and not trained[i] and u[i] < p + p_state:
+            trained[i] = True
+            by_state += 1
+    return by_state
+
+
+@njit(**_JIT)
+def wellbeing(volunteer, vols, j, fatigue, meaning, trained, availability, join_motivation,
+              spell_start, overload, care, meaning_practice, burnout_factor, idle, recovery,
+              training_recovery, meaning_adapt, burnout_rate, quit_rate, meaning_retention,
+              availability_quit, episodic_quit, motivation, week, early_weeks,
+              fatigue_v, h_burn, h_other, minus_age):
+    """Fatigue and meaning of every volunteer, and the parts of their quit hazards.
+
+    Everyone's fatigue recovers by ``recovery``; a volunteer's follows
+    ``clip(fatigue (1 - recovery care) + overload, 0, 1)`` with
+    ``care = care[j] + training_recovery trained``; meaning adapts to the CSO's practice. Fills,
+    per volunteer: the new fatigue, the burnout hazard, the other-reasons hazard without its
+    tenure and recognition terms, and ``-tenure / early_weeks`` (for NumPy's ``exp``).
+    """
+    keep = 1.0 - recovery
+    for i in range(volunteer.size):
+        if not volunteer[i]:
+            fatigue[i] *= keep
+    for k in range(vols.size):
+        i, c = vols[k], j[k]
+        f = fatigue[i] * (1.0 - recovery * (care[c] + training_recovery * (
+            1.0 if trained[i] else 0.0))) + overload[c]
+        f = min(max(f, 0.0), 1.0)
+        fatigue[i] = f
+        fatigue_v[k] = f
+        m = meaning[i]
+        m += meaning_adapt * (meaning_practice[c] - m)
+        meaning[i] = m
+        h_burn[k] = (burnout_rate * (f * f)) * burnout_factor[c]
+        h_other[k] = ((((quit_rate * (1.0 - meaning_retention * m))
+                        * (1.0 + availability_quit * (1.0 - availability[i]))) * idle[c])
+                      * (1.0 + episodic_quit * max(0.0, join_motivation[i] - motivation)))
+        minus_age[k] = -(week - spell_start[i]) / early_weeks
+
+
+@njit(**_JIT)
+def quit_hazard(u, vols, spell_start, recognised, h_burn, h_other, early_quit, exp_minus_age,
+                recognition, week, first_year, hazard):
+    """Every volunteer's quit hazard; return the volunteers (places in ``vols``) with
+    ``u < hazard``.
+
+    ``h_burn + h_other (1 + early_quit exp(-tenure / early_weeks))
+    (1 - recognition recognised [tenure < first_year])``, the last factor in float32 (as
+    ``recognised`` is).
+    """
+    candidates = np.empty(vols.size, np.int64)
+    n = 0
+    rec = np.float32(recognition)
+    for k in range(vols.size):
+        i = vols[k]
+        new = np.float32(1.0) if week - spell_start[i] < first_year else np.float32(0.0)
+        stay = np.float32(1.0) - (rec * recognised[i]) * new
+        h = h_burn[k] + (h_other[k] * (1.0 + early_quit * exp_minus_age[k])) * stay
+        hazard[k] = h
+        if u[i] < h:
+            candidates[n] = k
+            n += 1
+    return candidates[:n]
