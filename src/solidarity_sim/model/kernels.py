@@ -172,6 +172,23 @@ def bin_difference(bins, a, b, n_bins):
 
 
 @njit(**_JIT)
+def volunteer_counts(volunteer, present, group, cso, formal):
+    """Volunteers, minority volunteers, minority citizens present, volunteers of formal CSOs."""
+    volunteers = minority_volunteers = minority_present = in_formal = 0
+    for i in range(volunteer.size):
+        minority = group[i] == 1
+        if minority and present[i]:
+            minority_present += 1
+        if volunteer[i]:
+            volunteers += 1
+            if minority:
+                minority_volunteers += 1
+            if formal[cso[i]]:
+                in_formal += 1
+    return volunteers, minority_volunteers, minority_present, in_formal
+
+
+@njit(**_JIT)
 def count_untrained(trained, vols):
     """How many of the volunteers ``vols`` are not trained."""
     n = 0

@@ -557,7 +557,7 @@ def found_groups(town: Town, t: int, u: np.ndarray, informal: np.ndarray) -> Non
     """
     pop, csos, em = town.pop, town.cso_table, town.p["emergence"]
     k_n = town.n_neighbourhoods
-    residents = np.bincount(pop.nbhd, weights=pop.present, minlength=k_n)
+    residents = town.welfare_gap().residents
     aware = np.bincount(pop.nbhd, weights=pop.awareness * pop.present, minlength=k_n)
     per_capita = np.divide(unmet_by_neighbourhood(town), residents, out=np.zeros(k_n),
                            where=residents > 0)
@@ -573,8 +573,8 @@ def found_groups(town: Town, t: int, u: np.ndarray, informal: np.ndarray) -> Non
 def unmet_by_neighbourhood(town: Town) -> np.ndarray:
     """This week's need met neither by welfare nor by CSOs, summed over each neighbourhood."""
     pop = town.pop
-    return np.bincount(pop.nbhd, weights=town.welfare_gap().remaining - pop.served,
-                       minlength=town.n_neighbourhoods)
+    return kernels.bin_difference(pop.nbhd, town.welfare_gap().remaining, pop.served,
+                                  town.n_neighbourhoods)
 
 
 def found_associations(town: Town, t: int) -> None:
@@ -588,13 +588,13 @@ def found_associations(town: Town, t: int) -> None:
     practice levels drawn like the initial CSOs', catchment 1 and the initial budget. Draws come
     from the ``founding`` stream (one Poisson draw per neighbourhood a week).
     """
-    pop, c, rng = town.pop, town.p["csos"], town.streams["founding"]
+    c, rng = town.p["csos"], town.streams["founding"]
     k_n = town.n_neighbourhoods
-    residents = np.bincount(pop.nbhd, weights=pop.present, minlength=k_n)
-    left = np.bincount(pop.nbhd, weights=town.welfare_gap().remaining, minlength=k_n)
+    welfare_gap = town.welfare_gap()
+    left = welfare_gap.remaining_nbhd
     gap = np.divide(np.maximum(unmet_by_neighbourhood(town), 0.0), left, out=np.zeros(k_n),
                     where=left > 0)
-    counts = rng.poisson(c["founding_rate"] * residents / 10_000 / WEEKS_PER_YEAR
+    counts = rng.poisson(c["founding_rate"] * welfare_gap.residents / 10_000 / WEEKS_PER_YEAR
                          * np.maximum(2.0 * gap - 1.0, 0.0))
     if not counts.any():
         return

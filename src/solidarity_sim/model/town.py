@@ -32,6 +32,8 @@ class WelfareGap(NamedTuple):
         remaining_cell: Need left after welfare, per cell.
         needy: The citizens with need left (only they can be served).
         needy_cell: Their cells.
+        remaining_nbhd: Need left after welfare, per neighbourhood.
+        residents: Citizens present, per neighbourhood.
     """
 
     remaining: np.ndarray
@@ -39,6 +41,8 @@ class WelfareGap(NamedTuple):
     remaining_cell: np.ndarray
     needy: np.ndarray
     needy_cell: np.ndarray
+    remaining_nbhd: np.ndarray
+    residents: np.ndarray
 
 
 @dataclass(eq=False)
@@ -129,10 +133,11 @@ class Town:
                                 self.n_neighbourhoods)
 
     def welfare_gap(self) -> WelfareGap:
-        """The need left after welfare, per citizen and per cell.
+        """The need left after welfare, per citizen, cell and neighbourhood; who is present.
 
         Need, coverage and who is present change only in crises, austerity and arrivals, so the
-        result is kept until one of them changes (the arrays are replaced, not edited, then).
+        result is kept until one of them changes (the arrays are replaced, not edited, then;
+        citizens only ever arrive, so the number present tells who is).
         """
         pop = self.pop
         cached = self._gap
@@ -141,10 +146,11 @@ class Town:
             need_here = pop.need * pop.present
             remaining = need_here * (1.0 - self.coverage)
             needy = np.flatnonzero(remaining > 0)
-            cell = self.cell
+            cell, k = self.cell, self.n_neighbourhoods
             cached = (pop.need, self.coverage, self.n_present, WelfareGap(
                 remaining, np.bincount(cell, weights=need_here, minlength=self.n_cells),
                 np.bincount(cell, weights=remaining, minlength=self.n_cells), needy,
-                cell[needy]))
+                cell[needy], np.bincount(pop.nbhd, weights=remaining, minlength=k),
+                np.bincount(pop.nbhd, weights=pop.present, minlength=k)))
             self._gap = cached
         return cached[3]
