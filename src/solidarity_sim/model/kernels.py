@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-_JIT = {"cache": True, "nogil": True}
+_JIT = {"cache": True}
 
 
 @njit(**_JIT)
@@ -273,3 +273,136 @@ def quit_hazard(u, vols, spell_start, recognised, h_burn, h_other, early_quit, e
             candidates[n] = k
             n += 1
     return candidates[:n]
+
+
+# CSO-level loops: over the (CSO, cell) pairs of the catchments and the CSO rows -------------
+
+@njit(**_JIT)
+def recruit_weights(pair_cso, pair_group, start, end, appeal, minority_reach, recruiting,
+                    weights, best):
+    """Each pair's recruitment weight, ``appeal x reach of the group x recruiting`` (of its
+    CSO), and the largest weight (at least 0) of each cell (0 where no CSO serves it)."""
+    for p in range(pair_cso.size):
+        j = pair_cso[p]
+        reach = minority_reach[j] if pair_group[p] == 1 else 1.0
+        weights[p] = (appeal[j] * reach) * recruiting[j]
+    for c in range(best.size):
+        top = 0.0
+        if end[c] > start[c]:
+            top = weights[start[c]]
+            for p in range(start[c] + 1, end[c]):
+                top = max(top, weights[p])
+            top = max(top, 0.0)
+        best[c] = top
+
+
+@njit(**_JIT)
+def choose(pair_cso, start, end, weights, cells, u, picked):
+    """Pick a CSO for each citizen, with probability proportional to its weight in their cell.
+
+    The pair whose segment of the cumulative weights holds ``low + u (high - low)`` (a binary
+    search, as ``np.searchsorted(..., side="right")``), kept inside the citizen's cell.
+    """
+    cum = np.empty(weights.size + 1)
+    cum[0] = 0.0
+    for p in range(weights.size):
+        cum[p + 1] = cum[p] + weights[p]
+    for k in range(cells.size):
+        c = cells[k]
+        low, high = cum[start[c]], cum[end[c]]
+        x = low + u[k] * (high - low)
+        lo, hi = 0, cum.size  # first place with cum > x
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if cum[mid] > x:
+                hi = mid
+            else:
+                lo = mid + 1
+        pick = min(max(lo - 1, start[c]), end[c] - 1)
+        picked[k] = pair_cso[pick]
+
+
+@njit(**_JIT)
+def allocate_service(pair_cso, pair_cell, pair_group, appeal, minority_reach, uptake,
+                     remaining_cell, capacity, democracy, rounds, no_demand, load_max,
+                     demand, served, load, met_cell, share_met, provider_dem):
+    """CSOs serve the need welfare leaves, cell by cell, rationing proportionally.
+
+    Each cell's need left goes to the CSOs serving it in proportion to their appeal, times the
+    share of the group the CSO reaches and its uptake; a CSO serves what its capacity allows
+    (all, or the same share of every demand); in later rounds spare capacity serves need others
+    left. Fills each CSO's first-round demand, what it served and its load (demand / capacity,
+    at most ``load_max``; 0 without demand), each cell's need met and the share of it met, and
+    the mean democracy of the CSOs that served each cell (weighted by what they served).
+    """
+    n_pairs, n_csos, n_cells = pair_cso.size, capacity.size, remaining_cell.size
+    total = np.zeros(n_cells)
+    for p in range(n_pairs):
+        total[pair_cell[p]] += appeal[pair_cso[p]]
+    share = np.empty(n_pairs)
+    for p in range(n_pairs):
+        j, t = pair_cso[p], total[pair_cell[p]]
+        reach = minority_reach[j] if pair_group[p] == 1 else 1.0
+        share[p] = (appeal[j] / t if t > 0 else 0.0) * (reach * uptake[j])
+    served_pair = np.zeros(n_pairs)
+    spare, left = capacity.copy(), remaining_cell.copy()
+    pair_demand, round_served = np.empty(n_pairs), np.empty(n_pairs)
+    for rnd in range(rounds):
+        demand_cso = np.zeros(n_csos)
+        for p in range(n_pairs):
+            pair_demand[p] = share[p] * left[pair_cell[p]]
+            demand_cso[pair_cso[p]] += pair_demand[p]
+        if rnd == 0:
+            demand[:] = demand_cso
+        ratio = np.empty(n_csos)
+        for j in range(n_csos):
+            ratio[j] = min(1.0, spare[j] / demand_cso[j] if demand_cso[j] > no_demand else 0.0)
+        used, met = np.zeros(n_csos), np.zeros(n_cells)
+        for p in range(n_pairs):
+            round_served[p] = pair_demand[p] * ratio[pair_cso[p]]
+            served_pair[p] += round_served[p]
+            used[pair_cso[p]] += round_served[p]
+            met[pair_cell[p]] += round_served[p]
+        for j in range(n_csos):
+            spare[j] -= used[j]
+        for c in range(n_cells):
+            left[c] = max(left[c] - met[c], 0.0)
+    served[:] = 0.0
+    met_cell[:] = 0.0
+    weighted = np.zeros(n_cells)
+    for p in range(n_pairs):
+        served[pair_cso[p]] += served_pair[p]
+        met_cell[pair_cell[p]] += served_pair[p]
+        weighted[pair_cell[p]] += democracy[pair_cso[p]] * served_pair[p]
+    for j in range(n_csos):
+        d = demand[j]
+        load[j] = (d / capacity[j] if d < load_max * capacity[j] else load_max) \
+            if d > no_demand else 0.0
+    for c in range(n_cells):
+        share_met[c] = met_cell[c] / remaining_cell[c] if remaining_cell[c] > 0 else 0.0
+        provider_dem[c] = weighted[c] / met_cell[c] if met_cell[c] > 0 else 0.0
+
+
+@njit(**_JIT)
+def cso_standing(active, served, demand, transparency, legitimacy_practice,
+                 recognition_practice, visibility, demonstration, legitimacy_rate,
+                 recognition_practice_effect, recognition_rate, transparency_trust, no_demand,
+                 legitimacy, recognition, trust):
+    """Legitimacy tracks visible impact, recognition tracks legitimacy; fill donors' trust.
+
+    ``visible = served / demand x (1 - visibility (1 - transparency)) x (1 - demonstration
+    (1 - legitimacy practice))``; ``legitimacy += rate (visible - legitimacy)``;
+    ``recognition += rate (legitimacy (1 - effect (1 - recognition practice)) -
+    recognition)`` (active CSOs); ``trust = recognition (1 + transparency_trust
+    transparency)`` (0 for dissolved ones).
+    """
+    for j in range(active.size):
+        on = 1.0 if active[j] else 0.0
+        impact = served[j] / demand[j] if demand[j] > no_demand else 0.0
+        visible = (impact * (1.0 - visibility * (1.0 - transparency[j]))) * (
+            1.0 - demonstration * (1.0 - legitimacy_practice[j]))
+        legitimacy[j] += (legitimacy_rate * (visible - legitimacy[j])) * on
+        drive = legitimacy[j] * (1.0 - recognition_practice_effect * (
+            1.0 - recognition_practice[j]))
+        recognition[j] += (recognition_rate * (drive - recognition[j])) * on
+        trust[j] = (recognition[j] * (1.0 + transparency_trust * transparency[j])) * on

@@ -164,11 +164,28 @@ def recruiting(town: Town) -> np.ndarray:
     return 1.0 - r + r * np.minimum(town.cso_table.load, 1.0)
 
 
+def minority_reach(town: Town) -> np.ndarray:
+    """Share of the minority a CSO reaches: exclusive CSOs miss minorities (factor 03)."""
+    return 1.0 - town.p["effects"]["pluralism_reach"] * (1.0 - town.cso_table.factor("pluralism"))
+
+
+def recruitment_weights(town: Town) -> tuple[np.ndarray, np.ndarray]:
+    """Each (CSO, cell) pair's weight as a recruiter, and the largest weight in each cell.
+
+    A pair's weight is its CSO's :func:`attractiveness` to the cell's group times how actively
+    it recruits (:func:`recruiting`).
+    """
+    pairs = town.pairs
+    weights, best = np.empty(len(pairs)), np.empty(town.n_cells)
+    kernels.recruit_weights(pairs.cso, pairs.group, pairs.start, pairs.end, appeal(town),
+                            minority_reach(town), recruiting(town), weights, best)
+    return weights, best
+
+
 def inclusion(town: Town) -> np.ndarray:
     """Share of each group's members a CSO reaches (CSOs x 2): exclusive CSOs miss minorities."""
-    csos, e = town.cso_table, town.p["effects"]
-    reach = np.ones((len(csos), 2))
-    reach[:, 1] = 1.0 - e["pluralism_reach"] * (1.0 - csos.factor("pluralism"))
+    reach = np.ones((len(town.cso_table), 2))
+    reach[:, 1] = minority_reach(town)
     return reach
 
 
@@ -201,8 +218,7 @@ def recruit(town: Town, t: int) -> None:
     """Bystanders join a reachable CSO with a hazard from their state and their neighbours."""
     pop, v, e = town.pop, town.p["volunteering"], town.p["effects"]
     u_join = town.draw("recruitment", pop.size)
-    weights = town.pairs.of(attractiveness(town) * recruiting(town)[:, None])
-    best = town.pairs.cell_max(weights)
+    weights, best = recruitment_weights(town)
     # join_rate x availability x disposition x awareness x (1 + contagion x neighbour share)
     # x (1 - fatigue) x crisis motivation; factor 01: beneficiaries involved in decisions become
     # volunteers (Trussell Trust, RIO): x (1 + democracy_recruitment x their provider's
@@ -259,37 +275,17 @@ def serve(town: Town, t: int) -> None:
 
     gap = town.welfare_gap()
     need_cell, by_cell = gap.need_cell, gap.remaining_cell
-    pairs, n = town.pairs, len(csos)
+    pairs, n, k = town.pairs, len(csos), town.n_cells
     # each cell's need goes to the CSOs serving it, in proportion to their attractiveness:
     # recognition draws demand (factor 04); exclusive CSOs serve fewer minority members (03)
-    weights = appeal(town)[pairs.cso]
-    total = pairs.cell_sum(weights)[pairs.cell]
-    share = np.divide(weights, total, out=np.zeros(len(pairs)), where=total > 0) * pairs.of(
-        inclusion(town) * uptake(town)[:, None])
-    served = np.zeros(len(pairs))
-    spare, left = csos.capacity.copy(), by_cell.copy()
-    for rnd in range(SERVICE_ROUNDS):
-        demand = share * left[pairs.cell]
-        demand_cso = pairs.cso_sum(demand, n)
-        if rnd == 0:
-            csos.demand = demand_cso
-        ratio = np.minimum(1.0, np.divide(spare, demand_cso, out=np.zeros(n),
-                                          where=demand_cso > NO_DEMAND))
-        round_served = demand * ratio[pairs.cso]
-        served += round_served
-        spare -= pairs.cso_sum(round_served, n)
-        left = np.maximum(left - pairs.cell_sum(round_served), 0.0)
-    csos.served = pairs.cso_sum(served, n)
+    csos.demand, csos.served, csos.load = np.empty(n), np.empty(n), np.empty(n)
+    met_cell, share_met, provider_dem = np.empty(k), np.empty(k), np.empty(k)
+    kernels.allocate_service(pairs.cso, pairs.cell, pairs.group, appeal(town),
+                             minority_reach(town), uptake(town), by_cell, csos.capacity,
+                             csos.factor("democracy"), SERVICE_ROUNDS, NO_DEMAND, LOAD_MAX,
+                             csos.demand, csos.served, csos.load, met_cell, share_met,
+                             provider_dem)
     csos.served_total += csos.served
-    has_demand = csos.demand > NO_DEMAND
-    csos.load = np.where(has_demand, np.divide(csos.demand, csos.capacity,
-                                               out=np.full(len(csos), LOAD_MAX),
-                                               where=csos.demand < LOAD_MAX * csos.capacity),
-                         0.0)
-    met_cell = pairs.cell_sum(served)
-    share_met = np.divide(met_cell, by_cell, out=np.zeros(town.n_cells), where=by_cell > 0)
-    provider_dem = np.divide(pairs.cell_sum(csos.factor("democracy")[pairs.cso] * served),
-                             met_cell, out=np.zeros(town.n_cells), where=met_cell > 0)
     # each needy citizen gets the share of their cell's need that CSOs met; those who got at
     # least MIN_HELP are this week's beneficiaries
     beneficiaries = kernels.serve_citizens(gap.needy, gap.needy_cell, gap.remaining, share_met,
@@ -415,22 +411,19 @@ def cso_dynamics(town: Town, t: int) -> None:
     u_close = town.draw_per_cso("closure")
     csos.volunteers = csos.members.copy()
     csos.peak_volunteers = np.maximum(csos.peak_volunteers, csos.volunteers)
-    # factors 02 and 05: impact becomes legitimacy only when reported and demonstrated
-    impact = np.divide(csos.served, csos.demand, out=np.zeros(len(csos)),
-                       where=csos.demand > NO_DEMAND)
-    visible = impact * (1.0 - e["transparency_visibility"] * (1.0 - csos.factor("transparency"))) \
-        * (1.0 - e["legitimacy_demonstration"] * (1.0 - csos.factor("legitimacy")))
-    csos.legitimacy += c["legitimacy_rate"] * (visible - csos.legitimacy) * csos.active
-    # factor 04: a credible public profile turns legitimacy into recognition
-    drive = csos.legitimacy * (1.0 - e["recognition_practice"] * (1.0 - csos.factor("recognition")))
-    csos.recognition += c["recognition_rate"] * (drive - csos.recognition) * csos.active
-
+    # factors 02 and 05: impact becomes legitimacy only when reported and demonstrated;
+    # factor 04: a credible public profile turns legitimacy into recognition; factor 02:
+    # transparency is a trust criterion for donors
+    trust = np.empty(len(csos))
+    kernels.cso_standing(
+        csos.active, csos.served, csos.demand, csos.factor("transparency"),
+        csos.factor("legitimacy"), csos.factor("recognition"), e["transparency_visibility"],
+        e["legitimacy_demonstration"], c["legitimacy_rate"], e["recognition_practice"],
+        c["recognition_rate"], e["transparency_trust"], NO_DEMAND, csos.legitimacy,
+        csos.recognition, trust)
     d = town.p["donations"]
     pool = d["per_capita"] * town.n_present / WEEKS_PER_YEAR * (1.0 - d["crisis_sensitivity"]
                                                    * town.crisis.economic)
-    # factor 02: transparency is a trust criterion for donors
-    trust = csos.recognition * (1.0 + e["transparency_trust"] * csos.factor("transparency")) \
-        * csos.active
     donations = pool * trust / trust.sum() if trust.sum() > 0 else np.zeros(len(csos))
     csos.income = town.payments + donations
     csos.income_total += csos.income
