@@ -163,10 +163,11 @@ def serve_citizens(needy, needy_cell, remaining, share_met, provider_dem, min_he
 
 
 @njit(**_JIT)
-def bin_difference(bins, a, b, n_bins):
-    """``np.bincount(bins, weights=a - b, minlength=n_bins)``, without the temporary."""
+def bin_difference(rows, bins, a, b, n_bins):
+    """``np.bincount(bins, weights=a - b, minlength=n_bins)`` when ``a - b`` is 0 outside
+    ``rows`` (sorted): the same sums, added in the same order, without the zeros."""
     out = np.zeros(n_bins)
-    for i in range(bins.size):
+    for i in rows:
         out[bins[i]] += a[i] - b[i]
     return out
 

@@ -565,8 +565,8 @@ def found_groups(town: Town, t: int, u: np.ndarray, informal: np.ndarray) -> Non
 
 def unmet_by_neighbourhood(town: Town) -> np.ndarray:
     """This week's need met neither by welfare nor by CSOs, summed over each neighbourhood."""
-    pop = town.pop
-    return kernels.bin_difference(pop.nbhd, town.welfare_gap().remaining, pop.served,
+    pop, gap = town.pop, town.welfare_gap()  # only the needy have need left, or were served
+    return kernels.bin_difference(gap.needy, pop.nbhd, gap.remaining, pop.served,
                                   town.n_neighbourhoods)
 
 
