@@ -56,14 +56,54 @@ def csr_from_ties(src, dst, n, indptr):
         fill[dst[t]] += 1
     kept = 0
     for i in range(n):
-        row = np.sort(indices[indptr[i]:indptr[i + 1]])
+        first, last = indptr[i], indptr[i + 1]
+        for k in range(first + 1, last):  # insertion sort: a row has a few ties
+            x = indices[k]
+            m = k - 1
+            while m >= first and indices[m] > x:
+                indices[m + 1] = indices[m]
+                m -= 1
+            indices[m + 1] = x
         indptr[i] = kept
-        for k in range(row.size):
-            if k == 0 or row[k] != row[k - 1]:
-                indices[kept] = row[k]
+        for k in range(first, last):  # each neighbour once (rows only move left)
+            if k == first or indices[k] != indices[k - 1]:
+                indices[kept] = indices[k]
                 kept += 1
     indptr[n] = kept
     return indptr, indices[:kept].copy()
+
+
+@njit(**_JIT)
+def tie_ends(src, u_local, u_adj, u_group, u_pick, nbhd, group, members, block_size,
+             block_start, nb_ptr, nb_idx, local_ties, homophily, out_src, out_dst):
+    """The other end of each tie a citizen in ``src`` sends; return how many ties are kept.
+
+    The tie stays in the sender's neighbourhood if ``u_local < local_ties`` (or it has no
+    adjacent one), else goes to the adjacent neighbourhood ``u_adj`` picks; to the sender's
+    group if ``u_group < homophily`` (to the other group if that block is empty); its other end
+    is the member of the target block ``u_pick`` picks. Ties to an empty block or to oneself are
+    dropped; the kept ones fill ``out_src`` and ``out_dst`` in order.
+    """
+    kept = 0
+    for t in range(src.size):
+        i = src[t]
+        k = np.int64(nbhd[i])
+        n_adj = nb_ptr[k + 1] - nb_ptr[k]
+        if nb_idx.size and u_local[t] >= local_ties and n_adj > 0:
+            pick = nb_ptr[k] + min(np.int64(u_adj[t] * n_adj), max(n_adj - 1, 0))
+            k = nb_idx[min(pick, nb_idx.size - 1)]
+        g = group[i] if u_group[t] < homophily else 1 - group[i]
+        block = k * 2 + g
+        if block_size[block] == 0:
+            block ^= 1
+        size = block_size[block]
+        if size > 0:
+            j = members[block_start[block] + np.int64(u_pick[t] * size)]
+            if j != i:
+                out_src[kept] = i
+                out_dst[kept] = j
+                kept += 1
+    return kept
 
 
 @njit(**_JIT)

@@ -185,10 +185,12 @@ def draw_ties(nbhd: np.ndarray, group: np.ndarray, first: int, n_neighbourhoods:
         stop = min(max(stop, start + 1), n - first)
         src = np.repeat(np.arange(first + start, first + stop, dtype=index), stubs[start:stop])
         u_local, u_adj, u_group, u_pick = (r.random(src.size) for r in rows)
-        src, dst = _tie_ends(src, u_local, u_adj, u_group, u_pick, nbhd, group, members,
-                             block_size, block_start, nb_ptr, nb_idx, local_ties, homophily)
-        src_parts.append(src)
-        dst_parts.append(dst)
+        ends = np.empty_like(src), np.empty_like(src)
+        kept = kernels.tie_ends(src, u_local, u_adj, u_group, u_pick, nbhd, group, members,
+                                block_size, block_start, nb_ptr, nb_idx, float(local_ties),
+                                float(homophily), *ends)
+        src_parts.append(ends[0][:kept].copy())
+        dst_parts.append(ends[1][:kept].copy())
         start = stop
     _skip(rng, 4 * m)
     if not src_parts:
@@ -211,30 +213,6 @@ def _skip(rng: np.random.Generator, draws: int) -> None:
     moved = rng.bit_generator.state
     moved["has_uint32"], moved["uinteger"] = state["has_uint32"], state["uinteger"]
     rng.bit_generator.state = moved
-
-
-def _tie_ends(src: np.ndarray, u_local: np.ndarray, u_adj: np.ndarray, u_group: np.ndarray,
-              u_pick: np.ndarray, nbhd: np.ndarray, group: np.ndarray, members: np.ndarray,
-              block_size: np.ndarray, block_start: np.ndarray, nb_ptr: np.ndarray,
-              nb_idx: np.ndarray, local_ties: float, homophily: float
-              ) -> tuple[np.ndarray, np.ndarray]:
-    """The other end of each tie sent by ``src``; self-ties dropped."""
-    k = nbhd[src].astype(np.int64)
-    n_adj = nb_ptr[k + 1] - nb_ptr[k]
-    go_out = (u_local >= local_ties) & (n_adj > 0)
-    if nb_idx.size:  # a single neighbourhood has no adjacent ones
-        pick = nb_ptr[k] + np.minimum((u_adj * n_adj).astype(np.int64), np.maximum(n_adj - 1, 0))
-        k = np.where(go_out, nb_idx[np.minimum(pick, nb_idx.size - 1)], k)
-    g = np.where(u_group < homophily, group[src], 1 - group[src])
-    target_block = k * 2 + g
-    empty = block_size[target_block] == 0
-    target_block = np.where(empty, target_block ^ 1, target_block)
-    size = block_size[target_block]
-    ok = size > 0
-    dst = members[block_start[target_block[ok]] + (u_pick[ok] * size[ok]).astype(np.int64)]
-    src = src[ok]
-    keep = src != dst
-    return src[keep], dst[keep]
 
 
 def tie_arrays(src: np.ndarray, dst: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -96,6 +96,8 @@ class Town:
     spells: SpellLog = field(default_factory=SpellLog)
     retention: RetentionMemory | None = None
     _gap: tuple[Any, ...] | None = field(default=None, repr=False)
+    _reach: list[np.ndarray] = field(default_factory=list, repr=False)
+    _reach_scale: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)
 
     @property
     def n_neighbourhoods(self) -> int:
@@ -124,10 +126,22 @@ class Town:
         return self.streams[stream].random(n, dtype=np.float32)
 
     def update_reach(self) -> None:
-        """Recompute which neighbourhoods each active CSO serves (:attr:`pairs`)."""
+        """Recompute which neighbourhoods each active CSO serves (:attr:`pairs`).
+
+        Each CSO's catchment is kept with the scale it was found for (:attr:`_reach`), so only
+        the CSOs founded or rescaled since the last update are searched again.
+        """
         t = self.cso_table
+        known = self._reach_scale
+        if known.size < len(t):
+            known = self._reach_scale = np.concatenate((known, np.zeros(len(t) - known.size,
+                                                                        known.dtype)))
+            self._reach.extend([np.zeros(0, np.int64)] * (len(t) - len(self._reach)))
         active = np.flatnonzero(t.active)
-        served = [self.net.catchment(int(t.home[j]), int(t.scale[j])) for j in active]
+        for j in active[known[active] != t.scale[active]]:
+            self._reach[j] = self.net.catchment(int(t.home[j]), int(t.scale[j]))
+            known[j] = t.scale[j]
+        served = [self._reach[j] for j in active]
         self.pairs = Catchments(np.repeat(active, [s.size for s in served]),
                                 np.concatenate(served) if served else np.zeros(0, np.int64),
                                 self.n_neighbourhoods)
