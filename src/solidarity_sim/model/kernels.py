@@ -230,6 +230,18 @@ def volunteer_counts(volunteer, present, group, cso, formal):
 
 
 @njit(**_JIT)
+def members_of(volunteer, cso, closing, out):
+    """Fill ``out`` with the volunteers of the CSOs marked ``closing``, in order; return how
+    many there are."""
+    n = 0
+    for i in range(volunteer.size):
+        if volunteer[i] and closing[cso[i]]:
+            out[n] = i
+            n += 1
+    return n
+
+
+@njit(**_JIT)
 def count_untrained(trained, vols):
     """How many of the volunteers ``vols`` are not trained."""
     n = 0

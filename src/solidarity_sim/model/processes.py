@@ -208,7 +208,7 @@ def start_spells(town: Town, who: np.ndarray, cso: np.ndarray, t: int) -> None:
     pop.meaning[who] = pop.disposition[who]  # then adapts to the CSO's meaning practice
     pop.join_motivation[who] = town.crisis.motivation
     pop.recognised[who] = 0.0  # the state's recognition, if any, is given by recruit()
-    np.add.at(town.cso_table.members, cso, 1)
+    town.cso_table.members += np.bincount(cso, minlength=len(town.cso_table))
     kernels.add_to_neighbours(town.net.indptr, town.net.indices, who, town.volunteer_neighbours,
                               1.0)
     town.flows["joins"] += who.size
@@ -392,7 +392,7 @@ def end_spells(town: Town, who: np.ndarray, reasons: np.ndarray | int, t: int) -
     pop = town.pop
     cso = pop.cso[who]
     town.spells.close(who, cso, pop.spell_start[who], t, reasons)
-    np.subtract.at(town.cso_table.members, cso, 1)
+    town.cso_table.members -= np.bincount(cso, minlength=len(town.cso_table))
     kernels.add_to_neighbours(town.net.indptr, town.net.indices, who, town.volunteer_neighbours,
                               -1.0)
     pop.volunteer[who] = False
@@ -490,7 +490,10 @@ def close(town: Town, rows: np.ndarray, t: int) -> None:
     """CSOs close in week ``t``: their volunteers' spells end (``folded``) and they dissolve."""
     if rows.size == 0:
         return
-    members = np.flatnonzero(town.pop.volunteer & np.isin(town.pop.cso, rows))
+    closing = np.zeros(len(town.cso_table), bool)
+    closing[rows] = True
+    members = np.empty(town.pop.size, np.int64)
+    members = members[:kernels.members_of(town.pop.volunteer, town.pop.cso, closing, members)]
     end_spells(town, members, FOLDED, t)
     dissolve(town, rows, t)
 
