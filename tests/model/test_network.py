@@ -1,6 +1,5 @@
 import networkx as nx
 import numpy as np
-import scipy.sparse as sp
 
 from solidarity_sim.model.network import SocialNetwork, build_network, neighbourhood_grid
 

@@ -40,8 +40,11 @@ def neighbour_sum(indptr, indices, values, out):
 
 @njit(**_JIT)
 def csr_from_ties(src, dst, n, indptr):
-    """CSR arrays of the undirected ties ``src[t]``--``dst[t]``: ``indptr`` (given, zeros) and
-    each citizen's neighbours, sorted and without repeats (a tie drawn twice counts once)."""
+    """CSR arrays of the undirected ties ``src[t]``--``dst[t]``.
+
+    Fills ``indptr`` (given, zeros) and returns it with each citizen's neighbours, sorted and
+    without repeats (a tie drawn twice counts once).
+    """
     for t in range(src.size):
         indptr[src[t] + 1] += 1
         indptr[dst[t] + 1] += 1
@@ -171,8 +174,11 @@ def join_hazard(u, availability, disposition, awareness, share, fatigue, last_se
 @njit(**_JIT)
 def volunteer_capacity(volunteer, cso, trained, fatigue, productivity, training_bonus,
                        fatigue_productivity, n_csos):
-    """Need units each CSO's volunteers can serve:
-    ``productivity (1 + training_bonus trained) (1 - fatigue_productivity fatigue)``, summed."""
+    """Need units each CSO's volunteers can serve.
+
+    ``productivity (1 + training_bonus trained) (1 - fatigue_productivity fatigue)``, summed
+    over each CSO's volunteers.
+    """
     capacity = np.zeros(n_csos)
     for i in range(volunteer.size):
         if volunteer[i]:
@@ -204,8 +210,10 @@ def serve_citizens(needy, needy_cell, remaining, share_met, provider_dem, min_he
 
 @njit(**_JIT)
 def bin_difference(rows, bins, a, b, n_bins):
-    """``np.bincount(bins, weights=a - b, minlength=n_bins)`` when ``a - b`` is 0 outside
-    ``rows`` (sorted): the same sums, added in the same order, without the zeros."""
+    """``np.bincount(bins, weights=a - b, minlength=n_bins)``, when ``a - b`` is 0 off ``rows``.
+
+    ``rows`` is sorted, so the same terms are added in the same order, without the zeros.
+    """
     out = np.zeros(n_bins)
     for i in rows:
         out[bins[i]] += a[i] - b[i]
@@ -216,23 +224,19 @@ def bin_difference(rows, bins, a, b, n_bins):
 def volunteer_counts(volunteer, present, group, cso, formal):
     """Volunteers, minority volunteers, minority citizens present, volunteers of formal CSOs."""
     volunteers = minority_volunteers = minority_present = in_formal = 0
-    for i in range(volunteer.size):
+    for i in range(volunteer.size):  # no branches: a bystander's CSO (-1) reads the last row
+        v = volunteer[i]
         minority = group[i] == 1
-        if minority and present[i]:
-            minority_present += 1
-        if volunteer[i]:
-            volunteers += 1
-            if minority:
-                minority_volunteers += 1
-            if formal[cso[i]]:
-                in_formal += 1
+        minority_present += minority & present[i]
+        volunteers += v
+        minority_volunteers += v & minority
+        in_formal += v & formal[cso[i]]
     return volunteers, minority_volunteers, minority_present, in_formal
 
 
 @njit(**_JIT)
 def members_of(volunteer, cso, closing, out):
-    """Fill ``out`` with the volunteers of the CSOs marked ``closing``, in order; return how
-    many there are."""
+    """Fill ``out`` with the volunteers of the CSOs marked ``closing``; return how many."""
     n = 0
     for i in range(volunteer.size):
         if volunteer[i] and closing[cso[i]]:
@@ -253,8 +257,10 @@ def count_untrained(trained, vols):
 
 @njit(**_JIT)
 def train(u, vols, j, p_cso, p_state, trained):
-    """Train volunteers: a CSO trains with ``u < p_cso[j]``, else the state's programme, if any,
-    trains an untrained one with ``u < p_cso[j] + p_state``; return how many the state trained.
+    """Train volunteers; return how many the state's programme trained.
+
+    A CSO trains with ``u < p_cso[j]``; else the state's programme, if any, trains an untrained
+    volunteer with ``u < p_cso[j] + p_state``.
     """
     by_state = 0
     for k in range(vols.size):
@@ -306,8 +312,7 @@ def wellbeing(volunteer, vols, j, fatigue, meaning, trained, availability, join_
 @njit(**_JIT)
 def quit_hazard(u, vols, spell_start, recognised, h_burn, h_other, early_quit, exp_minus_age,
                 recognition, week, first_year, hazard):
-    """Every volunteer's quit hazard; return the volunteers (places in ``vols``) with
-    ``u < hazard``.
+    """Every volunteer's quit hazard; return the places in ``vols`` with ``u < hazard``.
 
     ``h_burn + h_other (1 + early_quit exp(-tenure / early_weeks))
     (1 - recognition recognised [tenure < first_year])``, the last factor in float32 (as
@@ -333,8 +338,11 @@ def quit_hazard(u, vols, spell_start, recognised, h_burn, h_other, early_quit, e
 @njit(**_JIT)
 def recruit_weights(pair_cso, pair_group, start, end, appeal, minority_reach, recruiting,
                     weights, best):
-    """Each pair's recruitment weight, ``appeal x reach of the group x recruiting`` (of its
-    CSO), and the largest weight (at least 0) of each cell (0 where no CSO serves it)."""
+    """Each pair's recruitment weight, and the largest weight (at least 0) of each cell.
+
+    A pair's weight is its CSO's ``appeal x reach of the group x recruiting``; a cell no CSO
+    serves has 0.
+    """
     for p in range(pair_cso.size):
         j = pair_cso[p]
         reach = minority_reach[j] if pair_group[p] == 1 else 1.0

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import kernels
 from .policies import SPENDING_ITEMS
-from .records import gini, mean_sd
+from .records import gini, mean, mean_sd
 
 if TYPE_CHECKING:
     from .town import Town
@@ -118,9 +118,9 @@ SERIES: tuple[Series, ...] = (
     Series("recognition_sd", "level 0-1", "Spread (sd) of active CSOs' recognition.",
            lambda w: w.recognition[1]),
     Series("scale_mean", "neighbourhoods", "Mean catchment of active CSOs.",
-           lambda w: mean_sd(w.town.cso_table.scale[w.active])[0]),
+           lambda w: mean(w.town.cso_table.scale[w.active])),
     Series("load_mean", "ratio", "Mean load (demand / capacity) of active CSOs.",
-           lambda w: mean_sd(w.town.cso_table.load[w.active])[0]),
+           lambda w: mean(w.town.cso_table.load[w.active])),
     Series("capacity_total", "need units/week", "Need all CSOs could serve this week.",
            lambda w: float(w.town.cso_table.capacity.sum())),
     Series("capacity_gini", "0-1", "Gini coefficient of active CSOs' capacity.",
