@@ -3,7 +3,8 @@
 Times the two commands that many-run studies use, `sweep` and `compare`, each as a whole
 command in a fresh process on the local pool (2 workers by default), for this checkout (after)
 and for another source tree (before, ``--before``: e.g. a ``git worktree`` of an earlier commit),
-alternated (after, before; before, after; ...) so that both meet the same load:
+alternated (after, before; before, after; ...) so that both meet the same load, after one
+tiny run of each (a first run after an install compiles the model's loops):
 
 * ``compare baseline core-funding --replications R`` (2 R runs);
 * ``sweep`` of an experiment of ``--points`` levels of ``csos.factors.meaning`` x R replications
@@ -63,6 +64,8 @@ retention = {{ column = "retention_12m", stat = "final" }}
 """
 
 SRC = Path(__file__).resolve().parent.parent / "src"
+WARM_UP = ("import solidarity_sim as ss; "
+           "ss.run('baseline', weeks=2, overrides={'population.citizens': 500})")
 
 
 def command(kind: str, args: argparse.Namespace, experiment: Path, out: Path) -> list[str]:
@@ -92,6 +95,12 @@ def timed(kind: str, src: Path, args: argparse.Namespace, experiment: Path, out:
             "load": (load + os.getloadavg()[0]) / 2}
 
 
+def warm_up(src: Path) -> None:
+    """One tiny run with the package from ``src``: compiles and caches what it compiles."""
+    subprocess.run([sys.executable, "-c", WARM_UP], env={**os.environ, "PYTHONPATH": str(src)},
+                   check=True)
+
+
 def stored(kind: str, out: Path) -> pd.DataFrame:
     """The numbers a study stored, in a fixed order (to compare versions)."""
     if kind == "compare":
@@ -118,6 +127,8 @@ def main() -> None:
     print(f"load average at the start: {os.getloadavg()[0]:.2f}; {os.cpu_count()} CPUs; "
           f"{args.rounds} rounds; runs of {args.citizens:,} citizens x {args.weeks} weeks",
           flush=True)
+    for src in versions.values():  # a first run after an install compiles the model's loops
+        warm_up(src)
     with tempfile.TemporaryDirectory() as tmp:
         experiment = Path(tmp) / "throughput.toml"
         experiment.write_text(EXPERIMENT.format(replications=args.replications,
