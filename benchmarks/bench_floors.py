@@ -27,6 +27,9 @@ touched by some rules):
 Drawing the random numbers (PCG64) costs more than storing them, so the floor understates the
 two processes that draw; the table says how much of each process's time the draws take.
 
+A second table lists every array the town keeps per citizen, with its type and bytes per citizen
+(ties and needy citizens at their number in this town), which is what a city's memory grows by.
+
 Usage::
 
     .venv/bin/python benchmarks/bench_floors.py                     # 1,000,000 citizens, ~1 min
@@ -100,6 +103,28 @@ def traffic(model: SolidarityModel) -> dict[str, float]:
     }
 
 
+def per_citizen_arrays(model: SolidarityModel) -> list[tuple[str, str, float]]:
+    """(array, type, bytes per citizen) of every array the town keeps per citizen."""
+    town = model.town
+    n = town.pop.size
+    gap = town.welfare_gap()
+    arrays = {f"population.{name}": value for name, value in vars(town.pop).items()}
+    arrays |= {
+        "town.neighbour_share": town.neighbour_share,
+        "town.volunteer_neighbours": town.volunteer_neighbours,
+        "town.present_neighbours": town.present_neighbours,
+        "welfare coverage": town.coverage,
+        "welfare gap: need left": gap.remaining,
+        "welfare gap: needy citizens": gap.needy,
+        "welfare gap: their cells": gap.needy_cell,
+        "network: row pointers": town.net.indptr,
+        "network: neighbours": town.net.indices,
+        "12-month retention memory (52 weeks of bits)": town.retention._ring,
+        **{f"crisis {k}: who it hits": hit for k, hit in enumerate(town.crises.hit)},
+    }
+    return [(name, str(a.dtype), a.nbytes / n) for name, a in arrays.items()]
+
+
 def time_processes(citizens: int, weeks: int) -> tuple[dict[str, list[float]], dict[str, float],
                                                       SolidarityModel]:
     """Seconds of each hot process in each of ``weeks`` weeks, and of the streams' draws."""
@@ -166,6 +191,12 @@ def main() -> None:
         floor = floors[name] / bw
         print(f"| {label} | {floors[name] / 1e6:.0f} | {1e3 * floor:.1f} | {1e3 * measured:.1f} "
               f"| {1e3 * draws[name]:.1f} | {measured / floor:.1f}x |")
+    arrays = per_citizen_arrays(model)
+    print("\n| array kept per citizen | type | bytes per citizen |")
+    print("|---|---|---:|")
+    for name, dtype, size in arrays:
+        print(f"| {name} | {dtype} | {size:.1f} |")
+    print(f"| **total** | | **{sum(size for *_, size in arrays):.0f}** |")
 
 
 if __name__ == "__main__":
