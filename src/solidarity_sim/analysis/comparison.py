@@ -41,7 +41,7 @@ from ..model.calendar import WEEKS_PER_YEAR
 from ..model.scenario import Scenario, ScenarioError, load_scenario
 from ..model.streams import derive_seed
 from ..results.outcomes import Outcome
-from ..results.run_result import run
+from ..results.run_result import weekly_series
 from .statistics import CONFIDENCE, paired_difference, t_interval
 
 SPENDING_TOLERANCE = 0.05
@@ -387,9 +387,8 @@ class CompareTask:
 
 def run_compare_task(task: CompareTask) -> Stored:
     """Run one scenario with one seed; keep its outcomes and weekly series (runs on a worker)."""
-    result = run(task.scenario, seed=task.seed)
-    return Stored({**task.row(), **outcome_values(result.timeseries)},
-                  {"series": result.timeseries})
+    timeseries = weekly_series(task.scenario, task.seed)
+    return Stored({**task.row(), **outcome_values(timeseries)}, {"series": timeseries})
 
 
 def comparison_store(out: str | Path, scenarios: Sequence[Scenario], seed: int,

@@ -31,9 +31,8 @@ import pyarrow as pa
 from tqdm import tqdm
 
 from ..model.scenario import Scenario
-from ..model.solidarity_model import SolidarityModel, forget
 from ..results.outcomes import Outcome
-from ..results.run_result import library_versions
+from ..results.run_result import library_versions, weekly_series
 from .executors import Executor, Failed, worker_name
 from .experiment import RUN_COLUMNS, Experiment, ExperimentError
 from .store import RunStore, StoreError, load_folder, write_table
@@ -71,12 +70,7 @@ def simulate(task: RunTask) -> dict[str, Any]:
     """
     started = time.perf_counter()
     scenario = task.scenario.with_overrides(task.values, where=f"run {task.run}")
-    model = SolidarityModel(scenario, rng=task.seed)
-    try:
-        model.run()
-        timeseries = model.datacollector.get_model_vars_dataframe()
-    finally:
-        forget(model)
+    timeseries = weekly_series(scenario, task.seed)
     return {
         "outcomes": {o.name: o.measure(timeseries) for o in task.outcomes},
         "series": timeseries[["week", *task.series]] if task.series else None,
