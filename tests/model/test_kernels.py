@@ -280,3 +280,33 @@ def test_members_of_closing_csos_and_donor_trust(rng):
     assert_array_equal(legitimacy, new_legit)
     assert_array_equal(recognition, new_recog)
     assert_array_equal(got_trust, trust)
+
+
+def test_welfare_gap_and_crisis_changes_match_masked_numpy(rng):
+    need, coverage = levels(rng), levels(rng)
+    need[rng.random(N) < 0.5] = 0.0
+    present, hit = rng.random(N) < 0.9, rng.random(N) < 0.3
+    nbhd = rng.integers(0, 20, N)
+    cell = 2 * nbhd + (rng.random(N) < 0.2)
+    need_here = need * present
+    remaining = need_here * (1.0 - coverage)
+    needy = np.flatnonzero(remaining > 0)
+    expected = (remaining, np.bincount(cell, weights=need_here, minlength=40),
+                np.bincount(cell, weights=remaining, minlength=40), needy, cell[needy],
+                np.bincount(nbhd, weights=remaining, minlength=20),
+                np.bincount(nbhd, weights=present, minlength=20))
+    for got, want in zip(kernels.welfare_gap(need, present, coverage, cell, nbhd, 40, 20),
+                         expected, strict=True):
+        assert_array_equal(got, want)
+    assert_array_equal(kernels.masked_bincount(nbhd, coverage, present, 20),
+                       np.bincount(nbhd, weights=coverage * present, minlength=20))
+
+    level, strain, boost = np.float64(0.37), 0.1 * 0.37 / 0.5, 0.15
+    shifted, got = need.copy(), need.copy()
+    shifted[hit] += level
+    shifted[hit] -= strain
+    shifted[~hit] += boost
+    kernels.add_where(got, hit, level, True)
+    kernels.add_where(got, hit, -strain, True)
+    kernels.add_where(got, hit, boost, False)
+    assert_array_equal(got, shifted)

@@ -467,3 +467,50 @@ def cso_standing(active, served, demand, transparency, legitimacy_practice,
             1.0 - recognition_practice[j]))
         recognition[j] += (recognition_rate * (drive - recognition[j])) * on
         trust[j] = (recognition[j] * (1.0 + transparency_trust * transparency[j])) * on
+
+
+@njit(**_JIT)
+def add_where(values, mask, delta, where):
+    """``values[mask == where] += delta``, in place (a crisis's change to those it hits or not)."""
+    for i in range(values.size):
+        if mask[i] == where:
+            values[i] += delta
+
+
+@njit(**_JIT)
+def masked_bincount(bins, values, mask, n_bins):
+    """``np.bincount(bins, weights=values * mask, minlength=n_bins)``."""
+    out = np.zeros(n_bins)
+    for i in range(bins.size):
+        out[bins[i]] += values[i] * (1.0 if mask[i] else 0.0)
+    return out
+
+
+@njit(**_JIT)
+def welfare_gap(need, present, coverage, cell, nbhd, n_cells, n_nbhd):
+    """Need left after welfare: per citizen, the needy and their cells, sums per cell and place.
+
+    ``need_here = need x present``, ``remaining = need_here (1 - coverage)``; returns
+    ``remaining``, ``need_here`` and ``remaining`` summed per cell, the citizens with
+    ``remaining > 0`` and their cells, ``remaining`` and ``present`` summed per neighbourhood
+    (the sums of ``np.bincount``, in citizen order).
+    """
+    remaining = np.empty(need.size)
+    need_cell, remaining_cell = np.zeros(n_cells), np.zeros(n_cells)
+    remaining_nbhd, residents = np.zeros(n_nbhd), np.zeros(n_nbhd)
+    needy = np.empty(need.size, np.int64)
+    n = 0
+    for i in range(need.size):
+        here = 1.0 if present[i] else 0.0
+        need_here = need[i] * here
+        left = need_here * (1.0 - coverage[i])
+        remaining[i] = left
+        need_cell[cell[i]] += need_here
+        remaining_cell[cell[i]] += left
+        remaining_nbhd[nbhd[i]] += left
+        residents[nbhd[i]] += here
+        if left > 0:
+            needy[n] = i
+            n += 1
+    needy = needy[:n]
+    return remaining, need_cell, remaining_cell, needy, cell[needy], remaining_nbhd, residents

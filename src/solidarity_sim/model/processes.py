@@ -554,7 +554,7 @@ def found_groups(town: Town, t: int, u: np.ndarray, informal: np.ndarray) -> Non
     pop, csos, em = town.pop, town.cso_table, town.p["emergence"]
     k_n = town.n_neighbourhoods
     residents = town.welfare_gap().residents
-    aware = np.bincount(pop.nbhd, weights=pop.awareness * pop.present, minlength=k_n)
+    aware = kernels.masked_bincount(pop.nbhd, pop.awareness, pop.present, k_n)
     per_capita = np.divide(unmet_by_neighbourhood(town), residents, out=np.zeros(k_n),
                            where=residents > 0)
     mean_aware = np.divide(aware, residents, out=np.zeros(k_n), where=residents > 0)

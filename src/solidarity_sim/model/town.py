@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import kernels
 from .catchments import Catchments
 from .crises import CrisisSchedule, CrisisWeek
 from .csos import CSOTable
@@ -157,14 +158,8 @@ class Town:
         cached = self._gap
         if (cached is None or cached[0] is not pop.need or cached[1] is not self.coverage
                 or cached[2] != self.n_present):
-            need_here = pop.need * pop.present
-            remaining = need_here * (1.0 - self.coverage)
-            needy = np.flatnonzero(remaining > 0)
-            cell, k = self.cell, self.n_neighbourhoods
-            cached = (pop.need, self.coverage, self.n_present, WelfareGap(
-                remaining, np.bincount(cell, weights=need_here, minlength=self.n_cells),
-                np.bincount(cell, weights=remaining, minlength=self.n_cells), needy,
-                cell[needy], np.bincount(pop.nbhd, weights=remaining, minlength=k),
-                np.bincount(pop.nbhd, weights=pop.present, minlength=k)))
+            cached = (pop.need, self.coverage, self.n_present, WelfareGap(*kernels.welfare_gap(
+                pop.need, pop.present, self.coverage, self.cell, pop.nbhd, self.n_cells,
+                self.n_neighbourhoods)))
             self._gap = cached
         return cached[3]
