@@ -1,5 +1,7 @@
-"""Helpers shared by the tests: small, fast runs of the real model; a page's server."""
+"""Helpers shared by the tests: small, fast runs of the real model; a page's server; a small
+full disk."""
 
+import contextlib
 import os
 import signal
 import socket
@@ -79,3 +81,25 @@ def running_server(args: list[str], artifacts: Path, path: str = "") -> Iterator
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         log.close()
+
+
+@contextlib.contextmanager
+def small_disk(folder: Path, free: int):
+    """A 1 MB tmpfs mounted at ``folder``, filled so that about ``free`` bytes are left.
+
+    Yields the filler file: delete it to free the space. Skips the test where tmpfs cannot be
+    mounted (not root, or no mount permission in a container).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)],
+                             capture_output=True, text=True, check=False)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs to fill ({mounted.stderr.strip()}); a full "
+                    "disk is tested where tmpfs can be mounted (as root)")
+    try:
+        stat = os.statvfs(folder)
+        filler = folder / "filler"
+        filler.write_bytes(b"\0" * (stat.f_bavail * stat.f_frsize - free))
+        yield filler
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)

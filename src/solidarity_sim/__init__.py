@@ -13,20 +13,26 @@ starts fast.
 from importlib import import_module
 
 from .model.scenario import Scenario, ScenarioError, bundled_scenarios, load_scenario
+from .versions import package_version
+
+__version__ = package_version()
+"""The installed version (the ``version`` of ``pyproject.toml``)."""
 
 _LAZY = {"SolidarityModel": ".model.solidarity_model", "RunResult": ".results.run_result",
          "run": ".results.run_result",
-         "compare": ".analysis.comparison"}
+         "compare": ".analysis.comparison", "run_figure": ".viz.run_plots"}
 
 __all__ = [
     "RunResult",
     "Scenario",
     "ScenarioError",
     "SolidarityModel",
+    "__version__",
     "bundled_scenarios",
     "compare",
     "load_scenario",
     "run",
+    "run_figure",
 ]
 
 

@@ -26,6 +26,7 @@ from solidarity_sim.analysis.comparison import (
     weekly_differences,
 )
 from solidarity_sim.analysis.statistics import difference_verdict
+from solidarity_sim.batch.store import StoreNotice
 from solidarity_sim.cli import main
 from solidarity_sim.model.streams import derive_seed
 from solidarity_sim.viz.report import headline_table, pairs_table, write_report
@@ -426,7 +427,9 @@ def test_an_interrupted_comparison_resumes_from_its_stored_runs(tiny_reference, 
     (out / "series" / "s00-r0002.parquet").unlink()
     (out / "series" / ".s01-r0001.parquet.123.tmp").write_bytes(b"half a file")
     calls = []
-    again = tiny_comparison(workers=1, out=out, progress=lambda done, total: calls.append(done))
+    with pytest.warns(StoreNotice, match=r"set aside 2 stored run\(s\).*s00-r0002 \(series/"):
+        again = tiny_comparison(workers=1, out=out,
+                                progress=lambda done, total: calls.append(done))
     assert calls == [4, 5, 6]  # four runs read back, only the two missing runs computed
     assert_same_comparison(again, tiny_reference)
     assert not list((out / "series").glob(".*.tmp"))

@@ -32,9 +32,15 @@ def baseline_runs():
 
 
 def paired_runs(factor):
-    """The same town and seed with the factor's mean level at 0.2 and at 0.8 (little spread)."""
+    """The same town and seed with the factor's mean level at 0.2 and at 0.8 (little spread).
+
+    No CSO closes or is founded, so both towns keep the same CSOs (the two groups of the curves
+    are then the two runs).
+    """
     return [ss.run("baseline", seed=0, overrides={
-        **SMALL_TOWN, "csos.factor_spread": 0.05, f"csos.factors.{factor}": level})
+        **SMALL_TOWN, "population.citizens": 6000, "population.neighbourhoods": 0,
+        "csos.factor_spread": 0.05, f"csos.factors.{factor}": level,
+        "csos.closure_rate": 0.0, "csos.founding_rate": 0.0})
         for level in (0.2, 0.8)]
 
 

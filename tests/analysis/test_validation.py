@@ -14,6 +14,7 @@ import pytest
 
 import solidarity_sim as ss
 from solidarity_sim.analysis import validation as v
+from solidarity_sim.batch.store import StoreNotice
 from solidarity_sim.cli import main
 from solidarity_sim.cli import validate as validate_command
 from solidarity_sim.model.parameters import FACTORS
@@ -31,15 +32,16 @@ def exact_limits():
 @pytest.fixture(scope="module")
 def pandemic_run():
     return ss.run("pandemic", seed=2, overrides={"population.citizens": 3000,
-                                                 "population.neighbourhoods": 6})
+                                                 "population.neighbourhoods": 6,
+                                                 "emergence.rate": 0.3})
 
 
 def test_every_check_is_defined_once_and_every_factor_is_checked():
     checks = v.default_checks()
     assert [c.group for c in checks] == sorted((c.group for c in checks), key=v.GROUPS.index)
     assert len({c.name for c in checks}) == len(checks)
-    assert {c.name.split(" → ")[0] for c in checks if c.group == "factors"} == set(
-        FACTORS)
+    factors = {c.name.split(" → ")[0] for c in checks if c.group == "factors"}
+    assert factors - {"recognition of new volunteers (lever, 2 €/citizen/year)"} == set(FACTORS)
     plan = v.plan(checks)
     assert {"baseline", "pandemic"} <= plan.keys()
     # the two factor levels share the seed of each replication and differ in one parameter
@@ -153,16 +155,17 @@ def test_cli_exits_zero_when_every_check_holds(tmp_path, monkeypatch, capsys):
     printed = capsys.readouterr().out
     assert status == 0, printed
     assert "3 of 3 checks pass" in printed
-    assert {p.name for p in out.iterdir()} == {
+    assert {p.name for p in out.iterdir() if not p.name.startswith(".")} == {
         "validation.csv", "validation.md", "replications.csv", "targets.png",
         # the run store: every run's statistics, and the tables of the arms kept for figures
-        "manifest.json", "runs", "failed", "series", "csos", "spells", "events"}
+        "manifest.json", "runs", "failed", "series", "csos", "spells", "events", "records",
+        "ro-crate-metadata.json"}
     assert len(list((out / "runs").glob("*.parquet"))) == 2 * 2  # 2 arms x 2 replications
     table = pd.read_csv(out / "validation.csv")
     assert table["passed"].all() and len(table) == 3
     # the same command again reads every run back from the store
     assert main(["validate", "--replications", "2", "--workers", "1", "--out", str(out)]) == 0
-    assert "(4 already there, not run again)" in capsys.readouterr().err
+    assert "(4 already stored: verified, not run again)" in capsys.readouterr().err
     pd.testing.assert_frame_equal(pd.read_csv(out / "validation.csv"), table)
 
 
@@ -219,7 +222,8 @@ def tiny_checks():
     kept = v.Arm("tiny baseline", "baseline", town, keep=True)
     share = v.Check("calibration", "tiny: volunteer share", v.mean("volunteer_share", 10),
                     (kept,), v.Band(0, 1), ".1%", "share")
-    no_csos = v.Arm("tiny no CSOs", "baseline", {**town, "csos.density": 0.0})
+    no_csos = v.Arm("tiny no CSOs", "baseline", {**town, "csos.density": 0.0,
+                                                  "csos.founding_rate": 0.0})
     nobody = v.Check("limits", "tiny: nobody volunteers", v.largest("volunteers"), (no_csos,),
                      v.Band(0, 0), ".0f")
     return [share, nobody]
@@ -241,8 +245,9 @@ def test_an_interrupted_validation_resumes_from_its_stored_runs(tmp_path):
     for name in ("a000-r0001", "a001-r0002"):
         (out / "runs" / f"{name}.parquet").unlink()
     calls = []
-    again = v.validate(tiny_checks(), replications=3, seed=4, workers=1, out=out,
-                       progress=lambda done, total: calls.append(done))
+    with pytest.warns(StoreNotice, match=r"set aside 2 stored run\(s\).*a000-r0001 \(runs/"):
+        again = v.validate(tiny_checks(), replications=3, seed=4, workers=1, out=out,
+                           progress=lambda done, total: calls.append(done))
     assert calls == [4, 5, 6]  # only the two missing runs computed
     pd.testing.assert_frame_equal(again.table, reference.table)
     pd.testing.assert_frame_equal(again.values, reference.values)

@@ -39,8 +39,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextlib.contextmanager
-def dask_cluster(folder: Path, workers: int = 2) -> Iterator[tuple[str, list]]:
-    """Start ``dask scheduler`` and ``workers`` single-threaded ``dask worker`` processes."""
+def dask_cluster(folder: Path, workers: int = 2
+                 ) -> Iterator[tuple[str, list, subprocess.Popen]]:
+    """Start ``dask scheduler`` and ``workers`` single-threaded ``dask worker`` processes.
+
+    Yields the scheduler's address, the worker processes and the scheduler process.
+    """
     started: list[subprocess.Popen] = []
 
     # the cluster can import the test modules, as a real one can import the user's code
@@ -55,7 +59,7 @@ def dask_cluster(folder: Path, workers: int = 2) -> Iterator[tuple[str, list]]:
 
     info = folder / "scheduler.json"
     try:
-        start("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+        scheduler = start("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
               "--scheduler-file", str(info), log="scheduler.log")
         deadline = time.monotonic() + 60
         while not info.is_file() or not info.read_text().strip():
@@ -69,7 +73,7 @@ def dask_cluster(folder: Path, workers: int = 2) -> Iterator[tuple[str, list]]:
 
         with Client(address, timeout=60) as client:
             client.wait_for_workers(workers, timeout=60)
-        yield address, procs
+        yield address, procs, scheduler
     finally:
         for proc in started:
             with contextlib.suppress(ProcessLookupError):
@@ -79,7 +83,7 @@ def dask_cluster(folder: Path, workers: int = 2) -> Iterator[tuple[str, list]]:
 
 @pytest.fixture(scope="module")
 def scheduler(tmp_path_factory) -> Iterator[str]:
-    with dask_cluster(tmp_path_factory.mktemp("dask")) as (address, _):
+    with dask_cluster(tmp_path_factory.mktemp("dask")) as (address, _, _):
         yield address
 
 
@@ -116,7 +120,7 @@ def test_a_local_dask_cluster_gives_the_serial_table(serial, tmp_path):
 
 def test_killing_a_dask_worker_mid_sweep_loses_nothing(serial, tmp_path):
     out = tmp_path / "out"
-    with dask_cluster(tmp_path) as (address, workers):
+    with dask_cluster(tmp_path) as (address, workers, _):
         proc = sweep_cli(SMOKE, "--out", out, "--scheduler", address)
         wait_for_runs(out, 1, proc)
         os.killpg(workers[0].pid, signal.SIGKILL)
@@ -152,7 +156,8 @@ def test_the_compare_command_runs_on_dask(tmp_path):
     pd.testing.assert_frame_equal(pd.read_parquet(out / "weekly.parquet"), reference.weekly)
     assert len(list((out / "runs").glob("*.parquet"))) == 6
     # an interrupted comparison: the same command (here in one process) finishes it
-    (out / "runs" / "s01-r0002.parquet").unlink()
+    (out / "runs" / "s01-r0002.parquet").unlink()  # as if stopped before storing it
+    (out / "records" / "s01-r0002.json").unlink()
     (out / "runs.parquet").unlink()
     proc = subprocess.run(
         [*CLI, "compare", "baseline", "austerity", "--replications", "3", "--seed", "2",
@@ -160,5 +165,27 @@ def test_the_compare_command_runs_on_dask(tmp_path):
         capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr
     assert "serially in this process" in proc.stderr
-    assert "5 already there, not run again" in proc.stderr
+    assert "5 already stored (verified, not run again)" in proc.stderr
     pd.testing.assert_frame_equal(pd.read_parquet(out / "runs.parquet"), reference.runs)
+
+
+def test_a_scheduler_lost_mid_sweep_exits_2_saying_how_to_resume(serial, tmp_path):
+    out = tmp_path / "out"
+    with dask_cluster(tmp_path) as (address, _, scheduler):
+        proc = sweep_cli(SMOKE, "--out", out, "--scheduler", address)
+        wait_for_runs(out, 1, proc)
+        os.killpg(scheduler.pid, signal.SIGKILL)
+        stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 2, stderr
+    error = [line for line in stderr.splitlines() if line.startswith("solidarity-sim: error:")]
+    assert error and error[0].startswith(
+        f"solidarity-sim: error: lost the Dask scheduler {address} mid-run (")
+    assert f"finished runs are kept in {out}/: start the scheduler and its workers again (or " \
+           "use the local pool) and run the same command to compute the rest" in error[0]
+    assert "Traceback" not in stderr
+    done = len(list((out / "records").glob("*.json")))
+    assert 1 <= done < 8
+    rerun = subprocess.run([*CLI, "sweep", str(SMOKE), "--out", str(out), "--workers", "2"],
+                           capture_output=True, text=True, timeout=120, check=True)
+    assert f"{done} already done, {8 - done} finished now" in rerun.stdout
+    pd.testing.assert_frame_equal(results(out), results(serial))

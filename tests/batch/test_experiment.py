@@ -21,7 +21,7 @@ replications = 2
 weeks = 60
 
 [fixed]
-"population.citizens" = 500
+"population.citizens" = 600
 
 [design]
 method = "grid"
@@ -77,7 +77,7 @@ def test_grid_is_the_full_factorial_with_fixed_and_weeks_applied(tmp_path):
     assert list(design["state.funding.policy"]) == ["none", "none", "core_funding",
                                                     "core_funding", "performance",
                                                     "performance"]
-    assert exp.scenario.get("population.citizens") == 500
+    assert exp.scenario.get("population.citizens") == 600
     assert exp.scenario.get("weeks") == 60
     runs = exp.runs()
     assert list(runs["run"]) == list(range(12))
@@ -166,11 +166,11 @@ BAD = [
         '"state.welfare_coverage" = { min = 0.3, max = 0.7 }',
         '"state.funding.policy" = { min = 0, max = 1 }'),
      ["key 'parameters.state.funding.policy'", "samples numbers", "vary it with a grid"]),
-    (GOOD.replace('"population.citizens" = 500', '"csos.factors.meaning" = 0.5'),
+    (GOOD.replace('"population.citizens" = 600', '"csos.factors.meaning" = 0.5'),
      ["key 'parameters.csos.factors.meaning'", "also in [fixed]"]),
-    (GOOD.replace('"population.citizens" = 500', '"population.citizens" = 5'),
+    (GOOD.replace('"population.citizens" = 600', '"population.citizens" = 5'),
      ["[fixed]", "key 'population.citizens'", "value 5", "a whole number from 10"]),
-    (GOOD.replace('"population.citizens" = 500', '"weeks" = 10'),
+    (GOOD.replace('"population.citizens" = 600', '"weeks" = 10'),
      ["key 'fixed.weeks'", "top-level 'weeks' key"]),
     (GOOD.replace('"csos.factors.meaning" = [0.2, 0.8]', '"crises.0.severity" = [0.2]'),
      ["key 'crises.0.severity'", "no crisis number 0"]),
@@ -245,3 +245,9 @@ def test_the_documented_example_experiment_is_valid(tmp_path):
     exp = load_experiment(write(tmp_path, example))
     assert (exp.method, exp.samples, len(exp.factors), len(exp.outcomes)) == ("sobol", 64, 2, 2)
     assert len(exp.runs()) == 64 * (2 + 2) * 2
+
+
+def test_an_experiment_with_a_utf8_byte_order_mark_loads(tmp_path):
+    path = tmp_path / "smoke.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + (EXPERIMENTS / "smoke.toml").read_bytes())
+    assert load_experiment(path).to_dict() == load_experiment(EXPERIMENTS / "smoke.toml").to_dict()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,8 +22,10 @@ import solidarity_sim as ss
 from solidarity_sim.analysis.sensitivity import analyse
 from solidarity_sim.batch.executors import LocalExecutor, SerialExecutor
 from solidarity_sim.batch.experiment import ExperimentError, load_experiment
+from solidarity_sim.batch.store import RunStore
 from solidarity_sim.batch.sweep import load_manifest, load_table, run_sweep, simulate
 from solidarity_sim.model.solidarity_model import SolidarityModel, forget
+from tests.helpers import small_disk
 
 SMOKE = Path(__file__).resolve().parents[2] / "experiments" / "smoke.toml"
 CLI = [sys.executable, "-m", "solidarity_sim.cli"]
@@ -238,7 +241,7 @@ def test_a_changed_experiment_is_refused_with_what_changed(serial, tmp_path, cap
 
 
 def test_a_forgotten_model_can_be_freed():
-    model = SolidarityModel("baseline", rng=1, **{"population.citizens": 200, "weeks": 2})
+    model = SolidarityModel("baseline", rng=1, **{"population.citizens": 600, "weeks": 2})
     model.run()
     forget(model)
     ref = weakref.ref(model)
@@ -287,7 +290,8 @@ def test_sampled_designs_find_the_dominant_parameter(tmp_path, capsys, method, s
     assert indices.loc["volunteering.quit_rate", index] > 2 * abs(
         indices.loc["csos.factors.meaning", index])
     assert (out / "sensitivity.png").read_bytes().startswith(b"\x89PNG")
-    (out / "runs" / "run-000003.parquet").unlink()
+    (out / "runs" / "run-000003.parquet").unlink()  # a run that never finished
+    (out / "records" / "run-000003.json").unlink()
     with pytest.raises(ExperimentError, match=f"1 of {runs} design points have no finished run"):
         analyse(out)
 
@@ -301,3 +305,66 @@ def test_sobol_indices_with_confidence_intervals(tmp_path):
     assert (indices[["S1_conf", "ST_conf"]] > 0).all().all()
     assert indices.loc["volunteering.quit_rate", "ST"] > 0.5
     assert indices.loc["csos.factors.meaning", "ST"] < 0.2
+
+
+# -- a damaged store, a full disk ------------------------------------------------------------------
+
+
+def test_a_resumed_sweep_whose_store_was_damaged_gives_exactly_the_undamaged_dataset(
+        serial, tmp_path, capsys):
+    from solidarity_sim.cli import main
+
+    out = tmp_path / "out"
+    shutil.copytree(serial, out)
+    runs = out / "runs"
+    (runs / "run-000001.parquet").write_bytes((runs / "run-000001.parquet").read_bytes()[:100])
+    series = bytearray((out / "series" / "run-000004.parquet").read_bytes())
+    series[300] ^= 0xFF
+    (out / "series" / "run-000004.parquet").write_bytes(bytes(series))
+    (out / "records" / "run-000006.json").unlink()  # as if killed before committing it
+    (runs / ".run-000007.parquet.99.tmp").write_bytes(b"half a file")
+    assert main(["analyze", str(out), "--out", str(tmp_path / "analysis")]) == 2
+    assert capsys.readouterr().err == (
+        f"solidarity-sim: error: {out}: run run-000001 fails verification: "
+        "runs/run-000001.parquet does not match its SHA-256 (damaged or changed after "
+        "writing). Run the same `solidarity-sim sweep` command again: it sets the run aside "
+        "into corrupt/ and computes it again\n")
+    (out / "manifest.json").unlink()
+    assert main(["sweep", str(SMOKE), "--out", str(out), "--workers", "1"]) == 0
+    captured = capsys.readouterr()
+    assert "8 runs planned: 5 already done, 3 finished now, 0 failed" in captured.out
+    warnings = [line for line in captured.err.splitlines() if "warning" in line]
+    assert warnings[0].startswith(f"solidarity-sim: warning: {out}/manifest.json was missing; "
+                                  "the 7 stored runs' records all name this sweep")
+    assert warnings[1].startswith(f"solidarity-sim: warning: {out}: set aside 3 stored run(s) "
+                                  "that failed verification, to be computed again: run-000001 "
+                                  "(runs/run-000001.parquet does not match its SHA-256")
+    assert "run-000004 (series/run-000004.parquet does not match" in warnings[1]
+    assert "run-000006 (no record: the command stopped before committing it)" in warnings[1]
+    assert sorted(p.name for p in (out / "corrupt").iterdir()) == [
+        "run-000001", "run-000004", "run-000006"]
+    pd.testing.assert_frame_equal(results(out), results(serial))
+    pd.testing.assert_frame_equal(load_table(out, "series"), load_table(serial, "series"))
+    assert not list(out.rglob("*.tmp"))
+
+
+@pytest.mark.slow  # mounts a tmpfs
+def test_a_full_disk_stops_the_sweep_cleanly_and_the_rerun_completes_it(serial, tmp_path,
+                                                                        capsys):
+    from solidarity_sim.cli import main
+
+    disk = tmp_path / "disk"
+    with small_disk(disk, free=60_000) as filler:
+        out = disk / "out"
+        assert main(["sweep", str(SMOKE), "--out", str(out), "--workers", "1"]) == 2
+        error = capsys.readouterr().err
+        assert error.startswith(f"solidarity-sim: error: {out}/")
+        assert ": cannot write the file (No space left on device: free some space (or give " \
+               "another --out folder) and run the same command again)" in error
+        assert error.count("\n") == 1 and "Traceback" not in error
+        assert not list(out.rglob("*.tmp"))  # no half-written file under any name
+        committed = RunStore.existing(out)
+        assert all(committed.problem(key) is None for key in committed.done())
+        filler.unlink()
+        assert main(["sweep", str(SMOKE), "--out", str(out), "--workers", "1"]) == 0
+        pd.testing.assert_frame_equal(results(out), results(serial))

@@ -113,7 +113,7 @@ def test_spells_and_csos_tables_load(small_run):
     assert {"citizen", "cso", "start", "end", "reason", "weeks"} <= set(spells.columns)
     assert len(csos) >= 1
     assert {"cso", "origin", "formal", "founded", "volunteers"} <= set(csos.columns)
-    assert set(csos["origin"]) <= {"initial", "emerged"}
+    assert set(csos["origin"]) <= {"initial", "emerged", "founded"}
     assert spells["cso"].isin(csos["cso"]).all()
 
 
@@ -287,14 +287,17 @@ def test_help_does_not_import_the_heavy_libraries(tmp_path):
     assert proc.returncode == 0, proc.stderr
 
 
-def test_a_town_too_small_for_any_initial_cso_runs(tmp_path):
-    # 500 citizens x 10 CSOs per 10,000 rounds to no initial CSO at all
+def test_a_town_too_small_for_any_cso_is_refused_in_one_paragraph(tmp_path):
+    # 500 citizens x 10 CSOs per 10,000 rounds to no initial CSO; no association is founded
+    # later and without a crisis no group can emerge: nobody could ever volunteer
     out = tmp_path / "out"
-    proc = cli("run", "--weeks", "5", "--set", "population.citizens=500", "--out", str(out),
-               cwd=tmp_path)
-    assert "Traceback" not in proc.stderr
-    assert proc.returncode == 0, proc.stderr
-    assert len(pd.read_parquet(out / "timeseries.parquet")) == 5
+    proc = cli("run", "--weeks", "5", "--set", "population.citizens=500", "--set",
+               "csos.founding_rate=0", "--out", str(out), cwd=tmp_path, executable=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("solidarity-sim: error: --set: a town of 500 citizens in 2 "
+                                  "neighbourhoods with csos.density 10 per 10,000 citizens")
+    assert "csos.density above 10 for this town" in proc.stderr
+    assert proc.stderr.count("\n") == 1 and not out.exists()
 
 
 @pytest.mark.parametrize("case", ["latin1-file", "negative-seed", "out-is-a-file"])

@@ -59,7 +59,7 @@ def test_a_command_run_again_reads_its_runs_back(serial, capsys):
     out = serial["frontier"]
     before = read(out, "frontier")
     assert main([*COMMANDS["frontier"], *TOWN, "--workers", "1", "--out", str(out)]) == 0
-    assert "6 already there, not run again" in capsys.readouterr().err
+    assert "6 already stored (verified, not run again)" in capsys.readouterr().err
     pd.testing.assert_frame_equal(read(out, "frontier"), before)
 
 
@@ -102,7 +102,7 @@ def exit_status(args: list[str]) -> int:
 @pytest.mark.slow  # worker processes and a Dask cluster
 def test_every_command_gives_the_same_tables_on_the_local_pool_and_on_dask(serial, tmp_path,
                                                                            capsys):
-    with dask_cluster(tmp_path) as (address, _):
+    with dask_cluster(tmp_path) as (address, _, _):
         for command, args in COMMANDS.items():
             for engine, where in ((["--workers", "2"], "local process pool, 2 workers"),
                                   (["--scheduler", address],

@@ -28,7 +28,7 @@ def test_retention_matches_the_two_state_chain():
 
 
 def test_without_csos_nobody_volunteers():
-    ts = small_run(csos__density=0.0).timeseries
+    ts = small_run(csos__density=0.0, csos__founding_rate=0.0).timeseries
     assert ts["volunteers"].max() == 0
     assert ts["need_met_csos"].max() == 0
     np.testing.assert_allclose(ts["unmet_need"], ts["need_total"] - ts["need_met_state"])

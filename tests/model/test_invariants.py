@@ -1,7 +1,7 @@
 """Property-based tests: invariants hold for any valid parameters (hypothesis)."""
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import solidarity_sim as ss
@@ -47,7 +47,12 @@ NON_NEGATIVE = ["volunteers", "joins", "quits", "quits_burnout", "csos_active", 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(overrides, st.integers(0, 2**31 - 1))
 def test_invariants_hold_for_any_valid_parameters(changes, seed):
-    model = ss.SolidarityModel("baseline", rng=seed, **changes)
+    try:
+        spec = ss.load_scenario("baseline", changes)
+    except ss.ScenarioError as err:  # a town too small for any CSO is refused
+        assert "nobody could ever volunteer" in str(err)
+        assume(False)
+    model = ss.SolidarityModel(spec, rng=seed)
     previous_budget = model.cso_table.budget.sum()
     previous_volunteers = int(model.pop.volunteer.sum())
     residents = changes["population.citizens"]

@@ -371,6 +371,7 @@ def test_an_exhausted_volunteer_quits_by_burnout_when_that_is_the_only_hazard():
     town = tiny_town(volunteering__quit_rate=0.0, volunteering__burnout_rate=1e4)
     volunteer(town, 0, 2)
     new_week(town)
+    town.cso_table.load[0] = 0.0  # no workload: no fatigue is added this week
     town.pop.fatigue[0] = 1.0  # h_burn = 1e4 x f² x (1 - 0.6 x 0.5): certain; 2 is rested
     proc.wellbeing_and_retention(town, 5)
     pop = town.pop
@@ -388,6 +389,7 @@ def test_quits_and_their_reasons_follow_the_hazards_and_the_retention_stream():
     town = tiny_town(volunteering__quit_rate=0.05, volunteering__burnout_rate=2.0,
                      volunteering__training_rate=0.0)
     volunteer(town, *range(N))
+    town.cso_table.load[0] = 0.0
     fatigue = np.linspace(0.0, 1.0, N)
     town.pop.fatigue[:] = fatigue
     proc.wellbeing_and_retention(town, 10)

@@ -663,3 +663,10 @@ def test_a_file_that_is_not_utf8_raises_a_scenario_error(tmp_path, elsewhere):
         load_scenario(path)
     assert str(err.value).startswith(f"{path}: ")
     assert "UTF-8" in str(err.value)
+
+
+def test_a_file_with_a_utf8_byte_order_mark_loads(tmp_path):
+    """As some Windows editors save it."""
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + b'name = "bom"\nextends = "pandemic"\n')
+    assert load_scenario(path).params == {**load_scenario("pandemic").params, "name": "bom"}

@@ -53,7 +53,8 @@ def test_manifest_records_what_is_needed_to_reproduce(baseline_small):
 def test_save_writes_parquet_and_manifest_that_load_back(tmp_path, baseline_small):
     out = baseline_small.save(tmp_path / "run")
     assert {p.name for p in out.iterdir()} == {"timeseries.parquet", "spells.parquet",
-                                               "csos.parquet", "events.parquet", "manifest.json"}
+                                               "csos.parquet", "events.parquet", "manifest.json",
+                                               "ro-crate-metadata.json"}
     back = RunResult.load(out)
     pd.testing.assert_frame_equal(back.timeseries, baseline_small.timeseries)
     pd.testing.assert_frame_equal(back.spells, baseline_small.spells)

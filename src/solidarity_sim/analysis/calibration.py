@@ -74,7 +74,7 @@ from ..batch.experiment import (
     reject_unknown_keys,
     subtable,
 )
-from ..batch.store import RunStore, Stored, execute
+from ..batch.store import RunStore, Stored, execute, opened
 from ..model.parameters import Param, count, iter_params
 from ..model.scenario import Scenario, ScenarioError, check_value, load_scenario, read_toml
 from ..model.streams import derive_seed
@@ -430,8 +430,8 @@ def calibrate(cal: Calibration, *, workers: int | None = None,
     total = per_point * (cal.waves * cal.design.samples + 1)
     factors, points, waves, runs = cal.design.factors, [], [], []
     failures: list[str] = []
-    store = calibration_store(out, cal).open() if out else None
-    with using(executor, workers) as engine:
+    with (opened(calibration_store(out, cal) if out else None) as store,
+          using(executor, workers) as engine):
         where = engine.describe()
         for wave in range(cal.waves):
             design = cal.wave(wave, factors)

@@ -23,7 +23,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,10 +35,13 @@ import pandas as pd
 from scipy import stats
 
 from ..batch.executors import Executor, using
-from ..batch.store import RunStore, Stored, execute, raise_failures
+from ..batch.lock import writing
+from ..batch.store import RunStore, Stored, execute, opened, raise_failures
 from ..model.calendar import WEEKS_PER_YEAR
 from ..model.scenario import Scenario, ScenarioError, load_scenario
 from ..model.streams import derive_seed
+from ..results.crate import write_crate
+from ..results.files import read_json, read_table, write_csv, write_table
 from ..results.outcomes import Outcome
 from ..results.run_result import weekly_series
 from .statistics import CONFIDENCE, paired_difference, t_interval
@@ -294,37 +296,46 @@ class Comparison:
     def save(self, directory: str | Path) -> Path:
         """Write the tables and a manifest into ``directory`` (created if needed); return it.
 
-        Files: ``summary.csv``, ``runs.parquet``, ``weekly.parquet`` and ``manifest.json``
+        Files: ``summary.csv``, ``runs.parquet``, ``weekly.parquet``, ``manifest.json``
         (versions, seeds, and each scenario's resolved parameters, origin, overrides and hash:
-        the manifest of the comparison's run store, kept if the folder already is one).
+        the manifest of the comparison's run store, kept if the folder already is one) and
+        ``ro-crate-metadata.json``. Each file is written whole or not at all.
 
         Raises:
             StoreError: The folder holds the runs of another comparison.
+            FolderLocked: Another command is writing into the folder.
+            FileError: A file cannot be written (e.g. a full disk).
         """
         out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
         store = comparison_store(out, self.scenarios, self.seed, len(self.seeds),
                                  self.precision)
-        if (out / "manifest.json").is_file():
-            store.open()  # refuses the folder of another comparison
-        store.write_manifest()  # records the seeds of every replication run
-        self.summary.to_csv(out / "summary.csv", index=False)
-        self.runs.to_parquet(out / "runs.parquet", index=False)
-        self.weekly.to_parquet(out / "weekly.parquet", index=False)
+        with writing(out):
+            if (out / "manifest.json").is_file():
+                store.open()  # refuses the folder of another comparison
+            store.write_manifest()  # records the seeds of every replication run
+            write_csv(self.summary, out / "summary.csv")
+            write_table(self.runs, out / "runs.parquet")
+            write_table(self.weekly, out / "weekly.parquet")
+            write_crate(out)
         return out
 
     @classmethod
     def load(cls, directory: str | Path) -> Comparison:
-        """Read a comparison written by :meth:`save`."""
+        """Read a comparison written by :meth:`save`.
+
+        Raises:
+            FileError: A file is missing or damaged (the message names it).
+        """
         src = Path(directory)
-        manifest = json.loads((src / "manifest.json").read_text())
+        hint = "run the same `solidarity-sim compare` command again to write it again"
+        manifest = read_json(src / "manifest.json", hint)
         scenarios = [Scenario(s["parameters"], s["origin"], tuple(s["overrides"].items()))
                      for s in manifest["scenarios"]]
         spec = manifest["experiment"]["replications"]
         precision = (Precision(spec["precision"], spec["start"], spec["cap"])
                      if isinstance(spec, dict) else None)
         return cls(scenarios, manifest["seed"], manifest["seeds"],
-                   pd.read_parquet(src / "runs.parquet"), pd.read_parquet(src / "weekly.parquet"),
+                   read_table(src / "runs.parquet", hint), read_table(src / "weekly.parquet", hint),
                    precision)
 
 
@@ -495,13 +506,15 @@ def run_comparison(scenarios: Sequence[str | Path | Scenario], *, replications: 
             ``out`` holds something else (a :class:`~solidarity_sim.batch.store.StoreError`).
         ValueError: ``replications`` or ``workers`` is below 1.
         RuntimeError: A run raised (the others are stored in ``out``).
+        FolderLocked: Another command is writing into ``out``.
+        ExecutorLost: The executor lost its scheduler (the message says how to resume).
     """
     if replications < 1:
         raise ValueError(f"replications must be at least 1, not {replications}")
     resolved = resolve(scenarios, weeks, overrides)
     n = replications if precision is None else precision.start
-    store = (comparison_store(out, resolved, seed, n, precision).open() if out else None)
-    with using(executor, workers, n * len(resolved)) as engine:
+    with (opened(comparison_store(out, resolved, seed, n, precision) if out else None)
+          as store, using(executor, workers, n * len(resolved)) as engine):
         while True:
             seeds = [derive_seed(seed, k) for k in range(n)]
             tasks = [CompareTask(i, k, seeds[k], scenario) for k in range(n)

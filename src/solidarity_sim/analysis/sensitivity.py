@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..batch.experiment import ExperimentError
-from ..batch.sweep import load_manifest, load_table
+from ..batch.sweep import load_design, load_manifest, load_table
 from ..model.series import SERIES
 from .statistics import CONFIDENCE, t_interval
 
@@ -121,7 +121,7 @@ def analyse(out: str | Path) -> Analysis:
     exp = manifest["experiment"]
     factors, outcomes = list(exp["parameters"]), list(exp["outcomes"])
     method = exp["design"]["method"]
-    design = pd.read_parquet(Path(out) / "design.parquet")
+    design = load_design(out)
     runs = load_table(out)
     if runs.empty:
         raise ExperimentError(f"{out}: no run has finished yet; run `solidarity-sim sweep` "

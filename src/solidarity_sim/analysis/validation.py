@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from ..batch.executors import Executor, using
-from ..batch.store import RunStore, Stored, execute, raise_failures
+from ..batch.store import RunStore, Stored, execute, opened, raise_failures
 from ..model.calendar import WEEKS_PER_YEAR
 from ..model.parameters import FACTORS, SCHEMA
 from ..model.scenario import Scenario, load_scenario
@@ -453,9 +453,9 @@ FACTOR_EFFECTS = (
     ("pluralism", "inclusiveness", -1, ""),
     ("recognition", "recognition", +1, ""),
     ("recognition", "recruitment", +1, ""),
-    ("recognition", "scale", +1, "economic crisis"),
+    ("recognition", "scale", +1, ""),
     ("legitimacy", "recognition", +1, ""),
-    ("scalability", "scale", +1, "economic crisis"),
+    ("scalability", "scale", +1, ""),
     ("scalability", "retention", +1, ""),
     ("awareness", "awareness", +1, ""),
     ("awareness", "recruitment", +1, ""),
@@ -568,7 +568,8 @@ def limit_checks(citizens: int | None = None) -> list[Check]:
                 "52-step transition probability of the two-state Markov chain",
                 f"{retention:.4f} ± {CHAIN_RETENTION_TOLERANCE}"))
     short = {"weeks": LIMIT_WEEKS}
-    no_csos = Arm("no CSOs", "baseline", _with_citizens({**short, "csos.density": 0.0}, citizens))
+    no_csos = Arm("no CSOs", "baseline", _with_citizens(
+        {**short, "csos.density": 0.0, "csos.founding_rate": 0.0}, citizens))
     welfare = Arm("full welfare", "baseline", _with_citizens(
         {**short, "state.welfare_coverage": 1.0, "state.newcomer_coverage": 1.0}, citizens))
     return checks + [
@@ -785,8 +786,8 @@ def validate(checks: Sequence[Check], *, replications: int = 20, seed: int = 0,
     tasks = [ArmTask(i, k, seeds[k], arm, scenarios[label], statistics)
              for k in range(len(seeds))
              for i, (label, (arm, statistics)) in enumerate(arms.items()) if k < runs[label]]
-    store = validation_store(out, arms, seed, replications, scenarios).open() if out else None
-    with using(executor, workers, len(tasks)) as engine:
+    with (opened(validation_store(out, arms, seed, replications, scenarios) if out else None)
+          as store, using(executor, workers, len(tasks)) as engine):
         stored = execute(engine, run_arm_task, tasks, store=store, progress=progress)
     raise_failures(stored, store)
     done = {(t.arm.label, t.replication): (

@@ -11,23 +11,29 @@ workers :data:`MAX_ATTEMPTS` times yields a :class:`Failed` instead of killing m
   scheduler (``dask scheduler`` / ``dask worker`` on other machines, or dask-jobqueue on SLURM or
   PBS); it needs the ``dask`` extra.
 
-The function and the tasks must be picklable, and the function importable on the workers.
+The function and the tasks must be picklable, and the function importable on the workers. Local
+worker processes (and those of a local Dask cluster) start by importing the main module again: a
+script that calls a batch at its top level, outside ``if __name__ == "__main__":``, would call it
+again in every worker, so such a call stops at once with :class:`UnguardedScript`.
 """
 
 from __future__ import annotations
 
+import ast
+import logging
 import multiprocessing
 import multiprocessing.connection
 import os
 import signal
 import socket
+import sys
 import threading
 import traceback
 import uuid
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,6 +48,73 @@ MAX_ATTEMPTS = 3
 PRELOAD = ("solidarity_sim.batch.sweep", "solidarity_sim.batch.warm")
 """Modules the local pool's fork server imports once, so that new workers start at once (with the
 model's compiled loops loaded: :mod:`.warm`)."""
+
+
+class ExecutorLost(RuntimeError):
+    """The executor lost the scheduler of its workers mid-job (the message says what to do)."""
+
+
+class UnguardedScript(RuntimeError):
+    """A batch was called from a script's top level, which every worker process would run again."""
+
+
+def unguarded_call() -> str | None:
+    """Where the main script calls this outside ``if __name__ == "__main__":``, or None.
+
+    Worker processes started by spawn or forkserver (the local pool, a local Dask cluster) run
+    the main module again before they take work; a call at its top level outside the guard would
+    then start a batch in every worker. Notebooks, ``python -c`` and ``python -m pkg`` (whose
+    ``__main__`` module the workers skip) are not affected.
+
+    Returns:
+        ``FILE, line N`` of the unguarded call, or None.
+    """
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    name = getattr(getattr(main, "__spec__", None), "name", None) or ""
+    if main is None or path is None or name == "__main__" or name.endswith(".__main__"):
+        return None
+    frame = sys._getframe(1)
+    while frame is not None and not (frame.f_globals is vars(main)
+                                     and frame.f_code.co_name == "<module>"):
+        frame = frame.f_back
+    if frame is None:
+        return None
+    try:
+        tree = ast.parse(open(path, encoding="utf-8").read())
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return None
+    guarded = [(node.body[0].lineno, node.body[-1].end_lineno or node.body[-1].lineno)
+               for node in ast.walk(tree) if isinstance(node, ast.If) and _is_main_guard(node)]
+    if any(first <= frame.f_lineno <= last for first, last in guarded):
+        return None
+    return f"{path}, line {frame.f_lineno}"
+
+
+def _is_main_guard(node: ast.If) -> bool:
+    """Whether an ``if`` tests ``__name__ == "__main__"`` (either way round)."""
+    test = node.test
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1
+            and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = [test.left, test.comparators[0]]
+    return (any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides)
+            and any(isinstance(s, ast.Constant) and s.value == "__main__" for s in sides))
+
+
+def check_main_guard() -> None:
+    """Stop at once if worker processes would run the calling script's batch again.
+
+    Raises:
+        UnguardedScript: The batch is called at a script's top level outside the guard.
+    """
+    where = unguarded_call()
+    if where is not None:
+        raise UnguardedScript(
+            f"{where}: this batch runs in worker processes, and each worker starts by running "
+            "the script again from the top, which would start the batch again; put the "
+            "script's code under `if __name__ == \"__main__\":`, or pass workers=1 to run "
+            "in this process")
 
 
 def default_workers() -> int:
@@ -163,6 +236,7 @@ class LocalExecutor(Executor):
 
     def _ready_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
+            check_main_guard()
             self._pool = ProcessPoolExecutor(self.workers, mp_context=self._context,
                                              initializer=prepare_worker)
         return self._pool
@@ -259,7 +333,9 @@ class DaskExecutor(Executor):
             from distributed import Client, LocalCluster
 
         self._cluster = None
+        self.address = scheduler or "of the local cluster"
         if scheduler is None:
+            check_main_guard()
             with dask.config.set({"distributed.scheduler.allowed-failures": MAX_ATTEMPTS - 1}):
                 self._cluster = LocalCluster(n_workers=workers or default_workers(),
                                              threads_per_worker=1, processes=True,
@@ -270,7 +346,20 @@ class DaskExecutor(Executor):
         self._tag = uuid.uuid4().hex[:8]
 
     def map_unordered(self, fn, tasks):
-        """Yield ``(task, result)`` as tasks finish, keeping every worker thread busy."""
+        """Yield ``(task, result)`` as tasks finish, keeping every worker thread busy.
+
+        Raises:
+            ExecutorLost: The connection to the scheduler was lost.
+        """
+        try:
+            yield from self._map(fn, tasks)
+        except (OSError, TimeoutError, CancelledError) as err:
+            logging.getLogger("distributed").setLevel(logging.CRITICAL)  # it said so already
+            raise ExecutorLost(f"lost the Dask scheduler {self.address} mid-run "
+                               f"({type(err).__name__}: {str(err).splitlines()[0][:200]})"
+                               ) from None
+
+    def _map(self, fn, tasks):
         from distributed import as_completed
         from distributed.scheduler import KilledWorker
 

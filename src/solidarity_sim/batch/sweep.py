@@ -2,23 +2,25 @@
 
 The output folder holds::
 
-    manifest.json           the experiment, its hash, package and library versions, every seed
+    manifest.json           the experiment, its hash, package and library versions, every seed,
+                            the resolved base scenario
     design.parquet          every planned run: id, design point, replication, seed, factor values
     runs/run-000042.parquet one row per finished run: identity, factor values, outcomes, seconds,
                             worker
     failed/run-000017.parquet  one row per run that raised: identity, factor values, error
     series/run-000042.parquet  the weekly series the experiment keeps (if any)
+    records/run-000042.json    the run's record: run number, seed, SHA-256 of its files
 
 The folder is a :class:`~solidarity_sim.batch.store.RunStore` (kind ``sweep``) plus the design.
 Each file is written to a temporary name and renamed into place, so a crash never leaves half a
-file. Running the same experiment into the same folder again computes only the runs that have no
-file in ``runs/`` (runs that failed are tried again); a folder made from a different experiment is
-refused.
+file. Running the same experiment into the same folder again verifies the stored runs (a damaged
+one is set aside into ``corrupt/`` and run again) and computes only the runs that are missing
+(runs that failed are tried again); a folder made from a different experiment, or one another
+command is writing into, is refused.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Callable
@@ -31,11 +33,15 @@ import pyarrow as pa
 from tqdm import tqdm
 
 from ..model.scenario import Scenario
+from ..results.crate import write_crate
+from ..results.files import read_json, read_table, write_table
 from ..results.outcomes import Outcome
-from ..results.run_result import library_versions, weekly_series
-from .executors import Executor, Failed, worker_name
+from ..results.run_result import weekly_series
+from ..versions import library_versions
+from .executors import Executor, ExecutorLost, Failed, worker_name
 from .experiment import RUN_COLUMNS, Experiment, ExperimentError
-from .store import RunStore, StoreError, load_folder, write_table
+from .lock import writing
+from .store import RunStore, StoreError, plain
 
 ARROW_TYPES = {"float": pa.float64(), "int": pa.int64(), "bool": pa.bool_(), "str": pa.string()}
 
@@ -122,6 +128,7 @@ class SweepFolder:
         self.failure_schema = pa.schema([
             *identity, *factors, pa.field("error", pa.string()),
             pa.field("traceback", pa.string()), pa.field("worker", pa.string())])
+        self.store.schema = self.run_schema
 
     def open(self) -> None:
         """Create the folder, or check that it holds this experiment; write the design.
@@ -135,15 +142,15 @@ class SweepFolder:
         except StoreError as err:
             raise ExperimentError(str(err)) from None
         if not (self.path / "design.parquet").is_file():
-            write_table(pa.Table.from_pandas(self.runs, preserve_index=False),
-                        self.path / "design.parquet")
+            write_table(self.runs, self.path / "design.parquet")
 
     def _manifest(self) -> dict[str, Any]:
         exp, runs = self.experiment, self.runs
         return {
             "name": exp.name, "description": exp.description, "origin": exp.origin,
             "libraries": library_versions(("SALib", "dask", "distributed")),
-            "scenario": exp.scenario.name, "points": int(runs["point"].nunique()),
+            "scenario": exp.scenario.name, "scenario_parameters": exp.scenario.params,
+            "points": int(runs["point"].nunique()),
             "runs": len(runs),
             "seeds": {"experiment": exp.seed,
                       "derivation": "run seed = derive_seed(seed, replication) if common_seeds "
@@ -153,14 +160,16 @@ class SweepFolder:
                       "runs": runs["seed"].tolist()},
         }
 
-    def done(self) -> set[int]:
-        """Ids of the runs with a result file."""
-        return {int(key[4:]) for key in self.store.done()}
+    def verify(self) -> set[int]:
+        """Ids of the stored runs that pass verification (the others are set aside)."""
+        good = self.store.verify({run_key(int(r["run"])): identity(r)
+                                  for r in self.runs.to_dict("records")})
+        return {int(key[4:]) for key in good}
 
     def record(self, task: RunTask, point: dict[str, Any], result: dict[str, Any] | Failed
                ) -> bool:
         """Write one run's result (or failure) atomically; return whether it succeeded."""
-        key = f"run-{task.run:06d}"
+        key = run_key(task.run)
         if isinstance(result, Failed):
             self.store.write_failure(key, point, result, self.failure_schema)
             return False
@@ -171,8 +180,18 @@ class SweepFolder:
             tables["series"] = series
         row = {**point, **result["outcomes"], "seconds": result["seconds"],
                "worker": result["worker"]}
-        self.store.write_run(key, row, tables, self.run_schema)
+        self.store.write_run(key, row, tables, self.run_schema, identity(point))
         return True
+
+
+def run_key(run: int) -> str:
+    """A run's key in the store, e.g. ``run-000042``."""
+    return f"run-{run:06d}"
+
+
+def identity(point: dict[str, Any]) -> dict[str, int]:
+    """A run's identity columns (run, point, replication, seed), as checked on resume."""
+    return {column: int(point[column]) for column in RUN_COLUMNS}
 
 
 def make_tasks(experiment: Experiment, runs: pd.DataFrame) -> list[RunTask]:
@@ -200,34 +219,58 @@ def run_sweep(experiment: Experiment, out: str | Path, executor: Executor, *,
 
     Raises:
         ExperimentError: ``out`` holds something else (see :meth:`SweepFolder.open`).
+        FolderLocked: Another command is writing into ``out``.
+        ExecutorLost: The executor lost its scheduler (the message says how to resume).
     """
     started = time.perf_counter()
     folder = SweepFolder(out, experiment)
-    folder.open()
-    runs = pd.read_parquet(folder.path / "design.parquet")
-    skip = folder.done()
-    todo = runs[~runs["run"].isin(skip)]
-    points = {int(r["run"]): r for r in todo.to_dict("records")}
-    tasks = make_tasks(experiment, todo)
-    failed = 0
-    with tqdm(total=len(runs), initial=len(skip), unit="run", desc=experiment.name,
-              disable=None if progress else True, file=sys.stderr, smoothing=0.05) as bar:
-        for task, result in executor.map_unordered(fn, tasks):
-            failed += not folder.record(task, points[task.run], result)
-            bar.update()
-            if failed:
-                bar.set_postfix(failed=failed)
+    with writing(folder.path):
+        folder.open()
+        runs = folder.runs
+        skip = folder.verify()
+        todo = runs[~runs["run"].isin(skip)]
+        points = {int(r["run"]): plain(r) for r in todo.to_dict("records")}
+        tasks = make_tasks(experiment, todo)
+        failed = 0
+        with tqdm(total=len(runs), initial=len(skip), unit="run", desc=experiment.name,
+                  disable=None if progress else True, file=sys.stderr, smoothing=0.05) as bar:
+            try:
+                for task, result in executor.map_unordered(fn, tasks):
+                    failed += not folder.record(task, points[task.run], result)
+                    bar.update()
+                    if failed:
+                        bar.set_postfix(failed=failed)
+            except ExecutorLost as err:
+                raise folder.store.lost(err) from None
+        write_crate(folder.path)
     return SweepSummary(len(runs), len(skip), len(tasks) - failed, failed,
                         time.perf_counter() - started)
 
 
 def load_table(out: str | Path, kind: str = "runs") -> pd.DataFrame:
-    """Read a sweep folder's ``runs``, ``failed`` or ``series`` files as one table, by run id."""
-    frame = load_folder(Path(out) / kind)
+    """Read a sweep folder's ``runs``, ``failed`` or ``series`` files as one table, by run id.
+
+    Every run is verified as it is read (see :meth:`RunStore.load`).
+
+    Raises:
+        StoreError: The folder holds no sweep, or a run fails verification (the message names
+            the file and says what to do).
+    """
+    frame = RunStore.existing(out).load(kind)
     if frame.empty:
         return frame
     return frame.sort_values(["run", "week"] if kind == "series" else "run",
                              kind="stable").reset_index(drop=True)
+
+
+def load_design(out: str | Path) -> pd.DataFrame:
+    """Read a sweep folder's design (every planned run).
+
+    Raises:
+        FileError: The design is missing or damaged.
+    """
+    return read_table(Path(out) / "design.parquet", "run the same `solidarity-sim sweep` "
+                      "command again to write it again")
 
 
 def load_manifest(out: str | Path) -> dict[str, Any]:
@@ -235,9 +278,17 @@ def load_manifest(out: str | Path) -> dict[str, Any]:
 
     Raises:
         ExperimentError: The folder holds no sweep.
+        FileError: The manifest is damaged.
     """
     path = Path(out) / "manifest.json"
     if not path.is_file():
         raise ExperimentError(f"{out}: not a sweep folder (no manifest.json); give the --out "
                               "folder of a `solidarity-sim sweep`")
-    return json.loads(path.read_text())
+    manifest = read_json(path, "run the same `solidarity-sim sweep` command again to write it "
+                               "again")
+    kind = manifest.get("kind") if isinstance(manifest, dict) else None
+    if kind != "solidarity-sim sweep":
+        raise ExperimentError(f"{out}: not a sweep folder ({path} describes "
+                              f"{kind or 'no run store'}); give the --out folder of a "
+                              "`solidarity-sim sweep`")
+    return manifest

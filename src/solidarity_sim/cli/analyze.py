@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from . import CommandError
+from .common import output_folder
 
 SHOWN = {"sobol": ["S1", "S1_conf", "ST", "ST_conf"], "lhs": ["S1", "S1_conf"],
          "morris": ["mu_star", "mu_star_conf", "sigma"], "grid": ["value", "mean", "ci_low",
@@ -29,22 +28,22 @@ def handle(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ..analysis.sensitivity import analyse
+    from ..results.crate import write_crate
+    from ..results.files import save_figure, write_csv
     from ..viz.sweep_plots import METHOD_TITLE, sensitivity_figure
 
-    out = Path(args.out or args.folder)
-    if out.exists() and not out.is_dir():
-        raise CommandError(f"--out {out}: exists and is not a folder; give a folder for the "
-                           "analysis")
     analysis = analyse(args.folder)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_folder(args.out or args.folder)
     table_file, points_file = out / f"{analysis.name}.csv", out / "point_means.csv"
-    analysis.table.to_csv(table_file, index=False)
-    analysis.points.to_csv(points_file, index=False)
+    write_csv(analysis.table, table_file)
+    write_csv(analysis.points, points_file)
     fig = sensitivity_figure(analysis.table, analysis.method, analysis.labels,
                              title=f"{analysis.experiment}: {METHOD_TITLE[analysis.method]} "
                                    f"({analysis.runs:,} runs)", scales=analysis.scales)
     figure_file = out / "sensitivity.png"
-    fig.savefig(figure_file, dpi=120)
+    save_figure(fig, figure_file, dpi=120)
+    if (out / "manifest.json").is_file():  # the sweep's folder: describe the new files too
+        write_crate(out)
     with pd.option_context("display.width", 120, "display.max_rows", 200,
                            "display.float_format", "{:.3f}".format):
         print(analysis.table.set_index(["outcome", "parameter"])[SHOWN[analysis.method]])

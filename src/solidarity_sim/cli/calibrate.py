@@ -9,7 +9,6 @@ is accepted), 1 otherwise, 2 on bad arguments or a bad calibration file.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -71,11 +70,7 @@ def _check_arguments(args: argparse.Namespace) -> Path:
         raise CommandError("--verify 1: a 95% interval needs at least 2 replications; give a "
                            "whole number from 2 up, or 0 to skip the verification")
     check_executor_options(args)
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise CommandError(f"--out {out}: exists and is not a folder; give a folder to write "
-                           "the calibration into")
-    return out
+    return Path(args.out)
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -83,9 +78,20 @@ def handle(args: argparse.Namespace) -> int:
     out = _check_arguments(args)
 
     from ..analysis import calibration as c
+    from ..batch.lock import writing
+    from ..results.crate import write_crate
 
     cal = c.load_calibration(args.experiment or c.bundled_calibration())
     cal = cal.resized(args.samples, args.replications)
+    with writing(out):
+        status = _calibrate(args, out, cal)
+        write_crate(out)
+    return status
+
+
+def _calibrate(args: argparse.Namespace, out: Path, cal) -> int:
+    """Calibrate into ``out`` (locked); print and write the results."""
+    from ..analysis import calibration as c
     with open_executor(args) as executor:
         with run_progress("calibration") as progress:
             result = c.calibrate(cal, executor=executor, out=out / STORE, progress=progress)
@@ -214,10 +220,10 @@ def write(result, selection, text: str, out: Path) -> list[str]:
     import matplotlib.pyplot as plt
 
     from ..analysis import calibration as c
-    from ..results.run_result import library_versions, package_version
+    from ..results.files import save_figure, write_csv, write_json, write_text
+    from ..versions import library_versions, package_version
     from ..viz.calibration_plots import pairs_figure, responses_figure, targets_figure
 
-    out.mkdir(parents=True, exist_ok=True)
     cal = result.calibration
     region = result.region()
     tables = {
@@ -230,8 +236,8 @@ def write(result, selection, text: str, out: Path) -> list[str]:
     if selection is not None and selection.validation is not None:
         tables["verification.csv"] = selection.validation.table.drop(columns=["fmt"])
     for name, table in tables.items():
-        table.to_csv(out / name, index=name == "correlations.csv", float_format="%.6g")
-    (out / "summary.md").write_text(f"# {cal.name}\n\n```text\n{text}\n```\n")
+        write_csv(table, out / name, index=name == "correlations.csv", float_format="%.6g")
+    write_text(out / "summary.md", f"# {cal.name}\n\n```text\n{text}\n```\n")
     manifest = {
         "kind": "solidarity-sim calibration", "origin": cal.origin,
         "calibration": cal.to_dict(), "version": package_version(),
@@ -246,7 +252,7 @@ def write(result, selection, text: str, out: Path) -> list[str]:
         "recommended": None if selection is None else selection.chosen,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    write_json(out / "manifest.json", manifest)
     chosen = None if selection is None else selection.table[selection.table["chosen"]]
     figures = {"targets.png": targets_figure(result.points, result.targets, result.defaults,
                                              chosen if chosen is not None and len(chosen)
@@ -254,6 +260,6 @@ def write(result, selection, text: str, out: Path) -> list[str]:
                "pairs.png": pairs_figure(result.points, region, result.waves),
                "responses.png": responses_figure(result.points, result.targets, region)}
     for name, fig in figures.items():
-        fig.savefig(out / name, dpi=100)
+        save_figure(fig, out / name, dpi=100)
         plt.close(fig)
     return [*tables, "summary.md", "manifest.json", *figures]

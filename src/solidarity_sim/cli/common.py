@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
+import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from ..model.scenario import parse_assignment
+from ..model.checks import check_value
+from ..model.parameters import SCHEMA
+from ..model.scenario import bundled_scenarios, parse_assignment
 from . import CommandError
 
 T = TypeVar("T")
@@ -40,21 +44,50 @@ seed = whole_number("seed", 0)
 """Parse a seed: a whole number from 0 up."""
 
 
+KEYS_HELP = ("parameter keys: `solidarity-sim schema` prints every key with its type, range and "
+             "unit; docs/ODD.md's parameter table gives each one's meaning and source")
+"""Where the parameter keys of ``--set`` are listed (the end of ``--help``)."""
+
+
+def scenarios_help() -> str:
+    """The bundled scenarios and where the parameter keys are, for the end of ``--help``."""
+    scenarios = (f"bundled scenarios: {', '.join(bundled_scenarios())} (`solidarity-sim "
+                 "scenarios` describes each).")
+    return "\n".join(textwrap.fill(text, 79) for text in (scenarios, f"{KEYS_HELP}."))
+
+
 def add_override_options(parser: argparse.ArgumentParser) -> None:
     """Add ``--seed``, ``--weeks`` and repeatable ``--set PATH=VALUE``."""
     parser.add_argument("--seed", type=seed, default=0, help="seed (default: 0)")
-    parser.add_argument("--weeks", type=int, help="override the scenario's horizon")
+    parser.add_argument("--weeks", type=int,
+                        help="override the scenario's horizon (weeks, 1 to 5200)")
     parser.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                         help="override a parameter by dotted path, e.g. "
-                             "csos.factors.meaning=0.8 (repeatable)")
+                             "csos.factors.meaning=0.8 (repeatable; see the keys below)")
 
 
 def overrides(args: argparse.Namespace) -> dict:
-    """The ``--set`` assignments (and ``--weeks``) as a dotted-path dict."""
+    """The ``--set`` assignments (and ``--weeks``) as a dotted-path dict.
+
+    Raises:
+        ScenarioError: ``--weeks`` is out of range (the message names ``--weeks``; those of
+            ``--set`` values come when the scenario is loaded).
+    """
     changes = dict(parse_assignment(a) for a in args.set)
     if args.weeks is not None:
-        changes["weeks"] = args.weeks
+        changes["weeks"] = check_value(SCHEMA["weeks"], args.weeks, "--weeks", "weeks")
     return changes
+
+
+def output_folder(path: str | Path, option: str = "--out") -> Path:
+    """Create the folder a command writes into, or stop with a message naming the option.
+
+    Raises:
+        FileError: The folder is a file, cannot be created or cannot be written into.
+    """
+    from ..results.files import make_folder
+
+    return make_folder(path, option)
 
 
 @contextmanager
@@ -123,11 +156,32 @@ def open_executor(args: argparse.Namespace):
 
     check_executor_options(args)
     try:
-        return make_executor(args.executor or "local", args.workers, args.scheduler)
+        executor = make_executor(args.executor or "local", args.workers, args.scheduler)
     except OSError as err:
         raise CommandError(f"--scheduler {args.scheduler}: cannot reach the Dask scheduler "
                            f"({err}); start one with `dask scheduler` and give its address, "
                            "e.g. tcp://127.0.0.1:8786") from None
+    if args.executor == "dask" or args.scheduler:
+        without_tracebacks("distributed")
+    return executor
+
+
+class _NoTraceback(logging.Filter):
+    """Keep a log record's message, drop its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        return True
+
+
+def without_tracebacks(library: str) -> None:
+    """Let a library's log handlers print messages but no tracebacks.
+
+    Dask's client, for one, logs each failed reconnection to a lost scheduler with its
+    traceback; the command then says what happened in one paragraph.
+    """
+    for handler in logging.getLogger(library).handlers:
+        handler.addFilter(_NoTraceback())
 
 
 def add_batch_options(parser: argparse.ArgumentParser, out_help: str) -> None:
@@ -135,15 +189,6 @@ def add_batch_options(parser: argparse.ArgumentParser, out_help: str) -> None:
     add_override_options(parser)
     add_executor_options(parser)
     parser.add_argument("--out", help=out_help)
-
-
-def output_folder(args: argparse.Namespace, default: Path) -> Path:
-    """The ``--out`` folder (or ``default``); refuse a path that is a file."""
-    out = Path(args.out) if args.out else default
-    if out.exists() and not out.is_dir():
-        raise CommandError(f"--out {out}: exists and is not a folder; give a folder for the "
-                           "results")
-    return out
 
 
 def run_batch(args: argparse.Namespace, out: Path, what: str, stored: int,
@@ -167,7 +212,8 @@ def run_batch(args: argparse.Namespace, out: Path, what: str, stored: int,
     signal.signal(signal.SIGTERM, _interrupt)
     with open_executor(args) as executor, run_progress() as progress:
         print(f"{what} on {executor.describe()}, stored in {out}/"
-              + (f"; {stored} already there, not run again" if stored else ""), file=sys.stderr)
+              + (f"; {stored} already stored (verified, not run again)" if stored else ""),
+              file=sys.stderr)
         try:
             return job(executor, progress)
         except KeyboardInterrupt:

@@ -91,18 +91,22 @@ def precision_of(args: argparse.Namespace):
 def handle(args: argparse.Namespace) -> int:
     """Run the comparison, print its headline table, write its tables and report."""
     _check_arguments(args)
-    from ..analysis.comparison import (
-        OUTCOMES,
-        comparison_store,
-        resolve,
-        run_comparison,
-        spending_gaps,
-    )
+    from ..analysis.comparison import resolve
+    from ..batch.lock import writing
 
     scenarios = resolve(args.scenarios, overrides=overrides(args), where="--set")
     precision = precision_of(args)
     names = [s.name for s in scenarios]
-    out = output_folder(args, Path("results") / ("compare-" + "-vs-".join(names)))
+    out = output_folder(args.out or Path("results") / ("compare-" + "-vs-".join(names)))
+    with writing(out):
+        return _compare(args, scenarios, precision, out)
+
+
+def _compare(args: argparse.Namespace, scenarios: list, precision: object, out: Path) -> int:
+    """Run the comparison into ``out`` (locked), print its table, write its files."""
+    from ..analysis.comparison import OUTCOMES, comparison_store, run_comparison, spending_gaps
+
+    names = [s.name for s in scenarios]
     total = len(scenarios) * args.replications
     what = (f"{total} runs ({len(names)} scenarios x {args.replications} replications)"
             if precision is None else
@@ -122,9 +126,11 @@ def handle(args: argparse.Namespace) -> int:
     comparison.save(out)  # the runs are kept even if the report fails
 
     from ..analysis.comparison import pairwise
+    from ..results.crate import write_crate
     from ..viz.report import headline_table, pairs_table, write_report
 
     write_report(comparison, out, elapsed)
+    write_crate(out)
     summary = comparison.summary
     print(headline_table(summary))
     pairs = pairs_table(pairwise(comparison.runs))
@@ -133,7 +139,8 @@ def handle(args: argparse.Namespace) -> int:
     for warning in spending_gaps(summary):
         print(f"\nwarning: {warning}")
     print(f"\n{total} runs in {elapsed:,.0f} s; written to {out}/: summary.csv, runs.parquet, "
-          "weekly.parquet, manifest.json, report.html and its figures as PNG")
+          "weekly.parquet, manifest.json, report.html and its figures as PNG, "
+          "ro-crate-metadata.json")
     return 0
 
 

@@ -93,7 +93,7 @@ def handle(args: argparse.Namespace) -> int:
     policies = resolve(args.policies, overrides=overrides(args), where="--set")
     thresholds = [Threshold.parse(t) for t in args.threshold]
     table = read_parameter_sets(args.parameter_sets, policies[0]) if args.parameter_sets else None
-    out = output_folder(args, Path("results") / ("explore-" + "-vs-".join(
+    out = output_folder(args.out or Path("results") / ("explore-" + "-vs-".join(
         p.name for p in policies)))
     store = exploration_store(out, policies, args.futures, args.seed, common_horizon(policies),
                               table).open()

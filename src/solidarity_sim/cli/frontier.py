@@ -60,7 +60,7 @@ def handle(args: argparse.Namespace) -> int:
 
     policies = resolve(args.policies, overrides=overrides(args), where="--set")
     budgets = sorted(args.budgets)
-    out = output_folder(args, Path("results") / ("frontier-" + "-vs-".join(
+    out = output_folder(args.out or Path("results") / ("frontier-" + "-vs-".join(
         p.name for p in policies)))
     store = frontier_store(out, policies, budgets, args.replications, args.seed).open()
     total = len(frontier_tasks(policies, budgets, args.replications, args.seed))

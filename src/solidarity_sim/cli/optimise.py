@@ -81,7 +81,7 @@ def handle(args: argparse.Namespace) -> int:
 
     require("decide", "the optimiser (Optuna)")
     base = load_scenario(args.scenario, overrides(args), where="--set")
-    out = output_folder(args, Path("results") / f"optimise-{base.name}-{args.budget:g}")
+    out = output_folder(args.out or Path("results") / f"optimise-{base.name}-{args.budget:g}")
     store = optimisation_store(out, base, search).open()
     started = time.perf_counter()
     result = run_batch(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..extras import require
 from . import CommandError
-from .common import add_override_options, overrides, whole_number
+from .common import add_override_options, output_folder, overrides, scenarios_help, whole_number
 
 FILM_SUFFIXES = (".mp4", ".gif")
 
@@ -19,7 +19,8 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "run", help="run one scenario and summarise it",
         description="Run one scenario, print a summary, and write results (Parquet, "
-                    "manifest.json) and an overview figure.")
+                    "manifest.json, RO-Crate metadata) and an overview figure.",
+        epilog=scenarios_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("scenario", nargs="?", default="baseline",
                    help="a bundled scenario name or a TOML file (default: baseline)")
     add_override_options(p)
@@ -37,21 +38,18 @@ def handle(args: argparse.Namespace) -> int:
     from ..model.scenario import load_scenario
 
     scenario = load_scenario(args.scenario, overrides(args), where="--set")
-    out = Path(args.out) if args.out else Path("results") / f"{scenario.name}-seed{args.seed}"
-    if out.exists() and not out.is_dir():
-        raise CommandError(f"--out {out}: exists and is not a folder; give a folder to write "
-                           "the results into")
     if args.film and Path(args.film).suffix.lower() not in FILM_SUFFIXES:
         raise CommandError(f"--film {args.film}: not allowed; give a file ending in .mp4 or "
                            ".gif")
     if args.film:
         require("film", "a film of a run (--film)")
+    out = output_folder(args.out or Path("results") / f"{scenario.name}-seed{args.seed}")
 
     from tqdm import tqdm
 
     from ..results.run_result import run
     from ..results.summary import describe_run
-    from ..viz.run_plots import overview
+    from ..viz.run_plots import run_figure
 
     title = f"{scenario.name} · seed {args.seed}"
     if args.film:
@@ -67,12 +65,10 @@ def handle(args: argparse.Namespace) -> int:
                      progress=lambda week, total: bar.update(week - bar.n),
                      watch=(lambda m: film.add(m.town, m.seed, m.datacollector.model_vars))
                      if args.film else None)
-    result.save(out)
-    fig = overview(result.timeseries, title=title)
-    fig.savefig(out / "overview.png", dpi=110)
+    result.save(out, figure=run_figure(result))
     print(describe_run(result))
-    print(f"\nresults and figure written to {out}/ (timeseries, spells and csos as Parquet, "
-          "manifest.json, overview.png)")
+    print(f"\nresults and figure written to {out}/ (timeseries, spells, csos and events as "
+          "Parquet, manifest.json, overview.png, ro-crate-metadata.json)")
     if args.film:
         print(f"film written to {args.film} ({film.frames} frames, {FPS} a second)")
     return 0

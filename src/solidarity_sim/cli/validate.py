@@ -55,11 +55,7 @@ def _check_arguments(args: argparse.Namespace) -> Path:
         raise CommandError(f"--replications {args.replications}: a 95% interval needs at "
                            "least 2 replications; give a whole number from 2 up")
     check_executor_options(args)
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise CommandError(f"--out {out}: exists and is not a folder; give a folder to write "
-                           "the validation into")
-    return out
+    return Path(args.out)
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -68,14 +64,24 @@ def handle(args: argparse.Namespace) -> int:
     require("survival", "validate (its retention curves)")  # before the runs, not after
 
     from ..analysis import validation
+    from ..batch.lock import writing
+    from ..results.crate import write_crate
 
+    with writing(out):
+        status = _validate(args, out, validation)
+        write_crate(out)
+    return status
+
+
+def _validate(args: argparse.Namespace, out: Path, validation) -> int:
+    """Run the checks into ``out`` (locked), print the table, write it with figures."""
     groups = args.only or GROUPS
     checks = [c for c in validation.default_checks(args.citizens) if c.group in groups]
     stored = len(validation.validation_store(out, validation.plan(checks), args.seed,
                                              args.replications).done())
     with open_executor(args) as executor, run_progress() as progress:
         print(f"running on {executor.describe()}, storing the runs in {out}/"
-              + (f" ({stored} already there, not run again)" if stored else ""),
+              + (f" ({stored} already stored: verified, not run again)" if stored else ""),
               file=sys.stderr)
         report = validation.validate(checks, replications=args.replications, seed=args.seed,
                                      executor=executor, out=out, progress=progress)
@@ -93,16 +99,16 @@ def write(report, out: Path) -> list[str]:
 
     from ..analysis import validation
     from ..analysis.retention import pool, retention_curves
+    from ..results.files import save_figure, write_csv, write_text
     from ..viz.retention_plots import retention_figure
     from ..viz.validation_plots import calibration_figure, factors_figure, targets_figure
 
-    out.mkdir(parents=True, exist_ok=True)
     table = report.table
-    table.drop(columns=["fmt"]).to_csv(out / "validation.csv", index=False)
-    report.values.to_csv(out / "replications.csv", index=False)
-    (out / "validation.md").write_text(
-        f"{validation.markdown_table(table)}\n\n{validation.verdict(table)}; "
-        f"{validation.replications_in_words(report.values)}, seed {report.seed}.\n")
+    write_csv(table.drop(columns=["fmt"]), out / "validation.csv")
+    write_csv(report.values, out / "replications.csv")
+    write_text(out / "validation.md",
+               f"{validation.markdown_table(table)}\n\n{validation.verdict(table)}; "
+               f"{validation.replications_in_words(report.values)}, seed {report.seed}.\n")
     files = ["validation.csv", "validation.md", "replications.csv"]
     figures = {}
     if table["reference"].isna().any():
@@ -121,9 +127,9 @@ def write(report, out: Path) -> list[str]:
             [(c.curves, c.groups) for c in curves],
             title=f"Baseline: volunteers who joined during the run, "
                   f"{len(report.kept['baseline'])} replications pooled")
-        pd.concat([c.groups for c in curves]).to_csv(out / "retention.csv", index=False)
+        write_csv(pd.concat([c.groups for c in curves]), out / "retention.csv")
         files.append("retention.csv")
     for name, fig in figures.items():
-        fig.savefig(out / name, dpi=110)
+        save_figure(fig, out / name, dpi=110)
         plt.close(fig)
     return files + list(figures)

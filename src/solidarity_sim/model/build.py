@@ -21,6 +21,7 @@ from .scenario import Scenario
 from .series import FLOWS
 from .streams import Streams
 from .town import Town
+from .town_size import initial_csos
 
 INITIAL_TENURE_MEAN = 156.0
 """Mean tenure, in weeks, of the volunteers already active at the start (assumption)."""
@@ -67,7 +68,7 @@ def found_initial_csos(town: Town) -> None:
     """
     c = town.p["csos"]
     rng = town.streams["csos"]
-    n = int(round(c["density"] * town.p["population"]["citizens"] / 10_000))
+    n = initial_csos(town.p)
     factors = draw_factors(c["factors"], c["factor_spread"], n, rng)
     start = rng.random()
     homes = np.minimum(((np.arange(n) + start) * town.n_neighbourhoods / max(n, 1)).astype(

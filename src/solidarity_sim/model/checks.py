@@ -16,6 +16,14 @@ class ScenarioError(ValueError):
     """A scenario file, override or value is invalid; the message says where and why."""
 
 
+class Notice(UserWarning):
+    """Something the user should know that does not stop the command.
+
+    Raised as a warning (:func:`warnings.warn`); the command line prints each as one line,
+    ``solidarity-sim: warning: ...``.
+    """
+
+
 def unknown_key(where: str, path: str, key: str, valid: list[str]) -> ScenarioError:
     """The error for an unknown key: names it, suggests the closest valid key, lists them all."""
     hint = difflib.get_close_matches(key, valid, n=1)

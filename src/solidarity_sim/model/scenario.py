@@ -21,6 +21,7 @@ from typing import Any
 from .checks import ScenarioError, check_value, unknown_key
 from .events import check_event_tables
 from .parameters import CRISIS_SCHEMA, SCHEMA, crisis_defaults, defaults
+from .town_size import check_town_size
 
 
 def bundled_dir() -> Path:
@@ -132,9 +133,12 @@ def resolve_path(scenario: str | Path) -> Path:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file, turning every read or syntax problem into a :class:`ScenarioError`."""
+    """Parse a TOML file, turning every read or syntax problem into a :class:`ScenarioError`.
+
+    A UTF-8 byte-order mark (as some Windows editors write) is accepted.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as err:
         raise ScenarioError(f"{path}: cannot read the file ({err.strerror})") from None
     except UnicodeDecodeError as err:
@@ -232,6 +236,7 @@ def check_params(params: dict[str, Any], where: str) -> None:
             full[key] = check_value(param, full[key], where, f"crises.{i}.{key}")
         crises[i] = full
     params["events"] = check_event_tables(params["events"], where)
+    check_town_size(params, where)
 
 
 def _check_tree(values: dict[str, Any], schema: Mapping[str, Any], where: str,

@@ -10,13 +10,9 @@ resolves the scenario once and hands the :class:`Scenario` to the model, which u
 
 from __future__ import annotations
 
-import json
-import platform
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -28,40 +24,9 @@ from ..model.events import Event
 from ..model.population import NEVER
 from ..model.scenario import Scenario, load_scenario
 from ..model.solidarity_model import SolidarityModel, forget
-
-LIBRARIES = ("mesa", "numpy", "numba", "scipy", "pandas", "networkx", "pyarrow", "matplotlib")
-
-
-def package_version() -> str:
-    """The installed version of solidarity-sim."""
-    try:
-        return metadata.version("solidarity-sim")
-    except metadata.PackageNotFoundError:
-        return "unknown"
-
-
-def library_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
-    """Versions of Python and the libraries the results depend on.
-
-    Looked up once per process (reading the installed packages' metadata takes tens of
-    milliseconds, a tenth of a default run).
-
-    Args:
-        extra: More distributions to report, e.g. optional ones; one not installed is
-            ``"missing"``.
-    """
-    return dict(_versions(tuple(extra)))
-
-
-@cache
-def _versions(extra: tuple[str, ...]) -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for lib in (*LIBRARIES, *extra):
-        try:
-            versions[lib] = metadata.version(lib)
-        except metadata.PackageNotFoundError:
-            versions[lib] = "missing"
-    return versions
+from ..versions import library_versions, package_version
+from .crate import write_crate
+from .files import make_folder, read_json, read_table, save_figure, write_json, write_table
 
 
 @dataclass
@@ -86,25 +51,43 @@ class RunResult:
     TABLES = ("timeseries", "spells", "csos", "events")
     """The tables, each saved as ``NAME.parquet``."""
 
-    def save(self, directory: str | Path) -> Path:
-        """Write the tables as Parquet and ``manifest.json`` into ``directory``; return it.
+    def save(self, directory: str | Path, *, figure: Any = None) -> Path:
+        """Write the results into ``directory`` (created if needed); return it.
 
         Files: ``timeseries.parquet``, ``spells.parquet``, ``csos.parquet``, ``events.parquet``,
-        ``manifest.json``. The directory is created if needed.
+        ``manifest.json``, ``overview.png`` (when ``figure`` is given) and
+        ``ro-crate-metadata.json``; each is written whole or not at all.
+
+        Args:
+            directory: The folder.
+            figure: A matplotlib figure to write as ``overview.png``; with
+                ``figure=solidarity_sim.viz.run_plots.run_figure(result)`` (``ss.run_figure``)
+                the folder holds the same files as ``solidarity-sim run --out``. (The figures
+                live in a layer above the results, so they are passed in.)
+
+        Raises:
+            FileError: The folder or a file cannot be written (the message names it).
         """
-        out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
+        out = make_folder(directory, "directory")
         for name in self.TABLES:
-            getattr(self, name).to_parquet(out / f"{name}.parquet", index=False)
-        (out / "manifest.json").write_text(json.dumps(self.manifest, indent=2) + "\n")
+            write_table(getattr(self, name), out / f"{name}.parquet")
+        write_json(out / "manifest.json", self.manifest)
+        if figure is not None:
+            save_figure(figure, out / "overview.png")
+        write_crate(out)
         return out
 
     @classmethod
     def load(cls, directory: str | Path) -> RunResult:
-        """Read results written by :meth:`save`."""
+        """Read results written by :meth:`save`.
+
+        Raises:
+            FileError: A file is missing or damaged (the message names it).
+        """
         src = Path(directory)
-        tables = {n: pd.read_parquet(src / f"{n}.parquet") for n in cls.TABLES}
-        return cls(**tables, manifest=json.loads((src / "manifest.json").read_text()))
+        hint = "run the same `solidarity-sim run` command again to write it again"
+        tables = {n: read_table(src / f"{n}.parquet", hint) for n in cls.TABLES}
+        return cls(**tables, manifest=read_json(src / "manifest.json", hint))
 
 
 def cso_table(t: CSOTable) -> pd.DataFrame:
@@ -205,6 +188,7 @@ def collect(model: SolidarityModel, timing: dict[str, float] | None = None) -> R
     spec = model.spec
     events = [e.record() for e in model.events]
     manifest = {
+        "kind": "solidarity-sim run",
         "package": "solidarity-sim",
         "version": package_version(),
         "libraries": library_versions(),

@@ -29,7 +29,8 @@ from ..analysis.comparison import (
     weekly_bands,
     weekly_differences,
 )
-from ..results.run_result import package_version
+from ..results.files import make_folder, write_atomic, write_text
+from ..versions import package_version
 from . import compare_plots
 from .style import grid
 
@@ -463,13 +464,12 @@ def write_report(comparison: Comparison, directory: str | Path, elapsed: float |
     """
     from matplotlib import pyplot as plt
 
-    out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
+    out = make_folder(directory, "directory")
     images = {}
     for stem, fig in figures(comparison).items():
         images[stem] = png(fig)
-        (out / f"{stem}.png").write_bytes(images[stem])
+        write_atomic(out / f"{stem}.png", lambda tmp, data=images[stem]: tmp.write_bytes(data))
         plt.close(fig)
     path = out / "report.html"
-    path.write_text(render(comparison, images, elapsed), encoding="utf-8")
+    write_text(path, render(comparison, images, elapsed))
     return path

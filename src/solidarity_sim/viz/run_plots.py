@@ -6,6 +6,8 @@ the model (after ``SALib/plotting/bar.py``).
 
 from __future__ import annotations
 
+from typing import Any
+
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
@@ -93,3 +95,13 @@ def overview(ts: pd.DataFrame, title: str = "") -> plt.Figure:
     if title:
         fig.suptitle(title)
     return fig
+
+
+def run_figure(result: Any) -> plt.Figure:
+    """The overview of a run result, titled with its scenario and seed (``run``'s figure).
+
+    ``result.save(out, figure=run_figure(result))`` writes the same files as
+    ``solidarity-sim run --out``.
+    """
+    manifest = result.manifest
+    return overview(result.timeseries, title=f"{manifest['scenario']} · seed {manifest['seed']}")
