@@ -38,8 +38,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from solidarity_sim.batch.sweep import load_table
-
 EXPERIMENT = """
 name = "throughput"
 scenario = "baseline"
@@ -65,7 +63,7 @@ retention = {{ column = "retention_12m", stat = "final" }}
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 WARM_UP = ("import solidarity_sim as ss; "
-           "ss.run('baseline', weeks=2, overrides={'population.citizens': 500})")
+           "ss.run('baseline', weeks=2, overrides={'population.citizens': 1000})")
 
 
 def command(kind: str, args: argparse.Namespace, experiment: Path, out: Path) -> list[str]:
@@ -105,8 +103,9 @@ def stored(kind: str, out: Path) -> pd.DataFrame:
     """The numbers a study stored, in a fixed order (to compare versions)."""
     if kind == "compare":
         return pd.read_csv(out / "summary.csv")
-    runs = load_table(out)
-    return runs.drop(columns=["seconds", "worker"])
+    runs = pd.concat([pd.read_parquet(path) for path in (out / "runs").glob("*.parquet")])
+    return (runs.drop(columns=["seconds", "worker"]).sort_values("run", kind="stable")
+            .reset_index(drop=True))
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..model.solidarity_model import SolidarityModel, forget
 
-_TOWN = SolidarityModel("baseline", rng=0, weeks=2, **{"population.citizens": 500})
+_TOWN = SolidarityModel("baseline", rng=0, weeks=2, **{"population.citizens": 1_000})
 _TOWN.run()
 forget(_TOWN)
 del _TOWN
