@@ -60,7 +60,7 @@ def test_the_core_dependencies_hold_none_of_the_extras():
     core = {name(r) for r in PYPROJECT["dependencies"]}
     extras = PYPROJECT["optional-dependencies"]
     assert {"mesa", "numpy", "scipy", "pandas", "networkx", "pyarrow", "matplotlib", "tqdm",
-            "salib", "filelock", "rocrate"} == core
+            "salib", "filelock", "rocrate", "numba"} == core
     for extra, distributions in DISTRIBUTIONS.items():
         assert {name(r) for r in extras[extra]} == distributions, extra
         assert not core & distributions, extra

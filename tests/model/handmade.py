@@ -13,7 +13,7 @@ import numpy as np
 from solidarity_sim.model import processes as proc
 from solidarity_sim.model.crises import CrisisSchedule
 from solidarity_sim.model.csos import CSOTable
-from solidarity_sim.model.network import SocialNetwork, _adjacency, neighbourhood_grid
+from solidarity_sim.model.network import SocialNetwork, neighbourhood_grid, tie_arrays
 from solidarity_sim.model.parameters import FACTORS
 from solidarity_sim.model.policies import Government
 from solidarity_sim.model.population import NEVER, Population
@@ -67,7 +67,7 @@ def tiny_town(seed: int = 0, crises: list[dict] | None = None, budget: float = 1
         last_served=never.copy(), provider_democracy=zeros.copy(), join_motivation=zeros.copy(),
         recognised=np.zeros(N, np.float32), cell=NBHD * 2 + GROUP)
     src, dst = (np.array(side) for side in zip(*RING, strict=True))
-    net = SocialNetwork(_adjacency(src, dst, N), neighbourhood_grid(2))
+    net = SocialNetwork(*tie_arrays(src, dst, N), neighbourhood_grid(2))
     csos = CSOTable()
     csos.add(np.full((1, 8), factors), np.array([0]), 0, "initial", budget=budget, scale=2)
     streams = Streams(seed)

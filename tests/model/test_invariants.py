@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 import solidarity_sim as ss
 from solidarity_sim.model.parameters import FACTORS, FUNDING_POLICIES
-from solidarity_sim.model.records import mean_sd
+from solidarity_sim.model.records import mean, mean_sd
 
 level = st.floats(0.0, 1.0)
 crisis = st.fixed_dictionaries({
@@ -95,7 +95,8 @@ def test_invariants_hold_for_any_valid_parameters(changes, seed):
 
 
 @given(st.lists(st.floats(-1e6, 1e6), max_size=300))
-def test_mean_sd_is_numpy_mean_and_std_exactly(values):
+def test_mean_sd_and_mean_are_numpy_mean_and_std_exactly(values):
     x = np.array(values, dtype=np.float64)
     expected = (float(x.mean()), float(x.std())) if x.size else (0.0, 0.0)
     assert mean_sd(x) == expected
+    assert mean(x) == expected[0]

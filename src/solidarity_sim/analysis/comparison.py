@@ -43,7 +43,7 @@ from ..model.streams import derive_seed
 from ..results.crate import write_crate
 from ..results.files import read_json, read_table, write_csv, write_table
 from ..results.outcomes import Outcome
-from ..results.run_result import run
+from ..results.run_result import weekly_series
 from .statistics import CONFIDENCE, paired_difference, t_interval
 
 SPENDING_TOLERANCE = 0.05
@@ -398,9 +398,8 @@ class CompareTask:
 
 def run_compare_task(task: CompareTask) -> Stored:
     """Run one scenario with one seed; keep its outcomes and weekly series (runs on a worker)."""
-    result = run(task.scenario, seed=task.seed)
-    return Stored({**task.row(), **outcome_values(result.timeseries)},
-                  {"series": result.timeseries})
+    timeseries = weekly_series(task.scenario, task.seed)
+    return Stored({**task.row(), **outcome_values(timeseries)}, {"series": timeseries})
 
 
 def comparison_store(out: str | Path, scenarios: Sequence[Scenario], seed: int,

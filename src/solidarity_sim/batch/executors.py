@@ -45,8 +45,9 @@ T = TypeVar("T")
 
 MAX_ATTEMPTS = 3
 """How often a task may be running on a worker that dies before it is recorded as failed."""
-PRELOAD = ("solidarity_sim.batch.sweep",)
-"""Modules the local pool's fork server imports once, so that new workers start at once."""
+PRELOAD = ("solidarity_sim.batch.sweep", "solidarity_sim.batch.warm")
+"""Modules the local pool's fork server imports once, so that new workers start at once (with the
+model's compiled loops loaded: :mod:`.warm`)."""
 
 
 class ExecutorLost(RuntimeError):

@@ -33,10 +33,10 @@ import pyarrow as pa
 from tqdm import tqdm
 
 from ..model.scenario import Scenario
-from ..model.solidarity_model import SolidarityModel, forget
 from ..results.crate import write_crate
 from ..results.files import read_json, read_table, write_table
 from ..results.outcomes import Outcome
+from ..results.run_result import weekly_series
 from ..versions import library_versions
 from .executors import Executor, ExecutorLost, Failed, worker_name
 from .experiment import RUN_COLUMNS, Experiment, ExperimentError
@@ -76,12 +76,7 @@ def simulate(task: RunTask) -> dict[str, Any]:
     """
     started = time.perf_counter()
     scenario = task.scenario.with_overrides(task.values, where=f"run {task.run}")
-    model = SolidarityModel(scenario, rng=task.seed)
-    try:
-        model.run()
-        timeseries = model.datacollector.get_model_vars_dataframe()
-    finally:
-        forget(model)
+    timeseries = weekly_series(scenario, task.seed)
     return {
         "outcomes": {o.name: o.measure(timeseries) for o in task.outcomes},
         "series": timeseries[["week", *task.series]] if task.series else None,

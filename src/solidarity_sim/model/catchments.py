@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels
+
 
 class Catchments:
     """The (CSO, cell) pairs of every active CSO's catchment, sorted by cell, then CSO.
@@ -79,7 +81,6 @@ class Catchments:
         Returns:
             The CSO row picked for each citizen.
         """
-        cum = np.concatenate(([0.0], np.cumsum(weights)))
-        low, high = cum[self.start[cells]], cum[self.end[cells]]
-        pick = np.searchsorted(cum, low + u * (high - low), side="right") - 1
-        return self.cso[np.clip(pick, self.start[cells], self.end[cells] - 1)]
+        picked = np.empty(cells.size, np.int64)
+        kernels.choose(self.cso, self.start, self.end, weights, cells, u, picked)
+        return picked

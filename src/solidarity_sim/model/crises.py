@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import kernels
+
 ACTIVE = 0.05
 """Intensity above which a crisis counts as under way (emergence, shading in figures)."""
 
@@ -144,7 +146,7 @@ class CrisisSchedule:
         need = base_need.copy()
         for hit, level in zip(self.hit, self.profiles[:, t], strict=True):
             if level > 0:
-                need[hit] += level
+                kernels.add_where(need, hit, level, True)
         return np.minimum(need, 1.0, out=need)
 
     def availability(self, t: int, base: np.ndarray) -> np.ndarray:
@@ -156,9 +158,10 @@ class CrisisSchedule:
         """
         avail = base.copy()
         for crisis, hit, level in zip(self.crises, self.hit, self.profiles[:, t], strict=True):
-            if level > 0 and crisis["strain"] > 0:
-                avail[hit] -= crisis["strain"] * level / max(crisis["severity"], 1e-12)
+            if level > 0 and crisis["strain"] > 0:  # x - d is x + (-d), exactly
+                kernels.add_where(avail, hit, -(crisis["strain"] * level
+                                                / max(crisis["severity"], 1e-12)), True)
             if crisis["kind"] == "pandemic" and crisis["onset"] <= t < (
                     crisis["onset"] + crisis["confinement"]):
-                avail[~hit] += crisis["availability_boost"]
+                kernels.add_where(avail, hit, crisis["availability_boost"], False)
         return np.clip(avail, 0.0, 1.0, out=avail)

@@ -1,9 +1,11 @@
 """The social network: neighbourhoods on a grid, citizen ties with locality and homophily.
 
 networkx builds (and can analyse) the graph of neighbourhoods, a 2-D grid; citizen ties are drawn
-vectorised from it and stored as CSR arrays (a ``scipy.sparse`` matrix), so the weekly processes
-sum over neighbours with one sparse product. networkx is never used in the weekly loop; for
-analysis, :meth:`SocialNetwork.to_networkx` returns the citizen graph.
+vectorised from it, in chunks of citizens, and stored as CSR arrays (row pointers and the sorted
+neighbours of each citizen; no matrix values, as every tie weighs 1), so the weekly processes sum
+over neighbours with one compiled loop (:mod:`.kernels`). networkx is never used in the weekly
+loop; for analysis, :attr:`SocialNetwork.adjacency` is the ``scipy.sparse`` matrix and
+:meth:`SocialNetwork.to_networkx` the citizen graph.
 
 Tie model (a stochastic block model over neighbourhood x group blocks): each citizen sends
 Poisson(``mean_degree`` / 2) ties; a tie stays in the citizen's neighbourhood with probability
@@ -21,6 +23,8 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
+from . import kernels
+
 
 def neighbourhood_grid(k: int) -> nx.Graph:
     """Return ``k`` neighbourhoods on a near-square grid, as a graph with nodes ``0..k-1``."""
@@ -31,43 +35,44 @@ def neighbourhood_grid(k: int) -> nx.Graph:
     return graph.subgraph(range(k)).copy()
 
 
+TIE_CHUNK = 1 << 21
+"""Ties drawn at a time: the network of a city is built a chunk of citizens at a time, so its
+temporaries do not grow with the city (the same ties as drawing them all at once)."""
+
+
 @dataclass(eq=False)
 class SocialNetwork:
     """Citizen ties in CSR form, plus the neighbourhood graph.
 
     Attributes:
-        adjacency: Symmetric ``scipy.sparse.csr_array`` of ones (citizen x citizen).
+        indptr: CSR row pointers: citizen ``i``'s neighbours are ``indices[indptr[i]:indptr[i+1]]``.
+        indices: The neighbours of each citizen, sorted, each tie once per end.
         neighbourhoods: The networkx graph of neighbourhoods.
     """
 
-    adjacency: sp.csr_array
+    indptr: np.ndarray
+    indices: np.ndarray
     neighbourhoods: nx.Graph
     _orders: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
-    def indptr(self) -> np.ndarray:
-        """CSR row pointers."""
-        return self.adjacency.indptr
+    def size(self) -> int:
+        """Number of citizens."""
+        return self.indptr.size - 1
 
     @property
-    def indices(self) -> np.ndarray:
-        """CSR column indices (the neighbours of each citizen)."""
-        return self.adjacency.indices
+    def adjacency(self) -> sp.csr_array:
+        """The symmetric adjacency matrix of ones (citizen x citizen), made when asked for."""
+        return sp.csr_array((np.ones(self.indices.size), self.indices, self.indptr),
+                            shape=(self.size, self.size))
 
     def degree(self) -> np.ndarray:
         """Number of ties of each citizen."""
-        return np.diff(self.adjacency.indptr)
-
-    def neighbours_of(self, rows: np.ndarray) -> np.ndarray:
-        """The neighbours of each citizen in ``rows``, concatenated (with repeats)."""
-        starts = self.indptr[rows]
-        lengths = self.indptr[rows + 1] - starts
-        block_start = np.cumsum(lengths) - lengths
-        return self.indices[np.repeat(starts - block_start, lengths) + np.arange(lengths.sum())]
+        return np.diff(self.indptr)
 
     def neighbour_sum(self, values: np.ndarray) -> np.ndarray:
-        """Sum ``values`` over each citizen's neighbours (one sparse product)."""
-        return self.adjacency @ values
+        """Sum ``values`` over each citizen's neighbours (as the adjacency matrix product)."""
+        return kernels.neighbour_sum(self.indptr, self.indices, values, np.empty(self.size))
 
     def catchment(self, home: int, size: int) -> np.ndarray:
         """The ``size`` neighbourhoods nearest ``home`` (breadth-first, ties by index).
@@ -118,7 +123,7 @@ def build_network(nbhd: np.ndarray, group: np.ndarray, n_neighbourhoods: int,
     graph = _grid_arrays(n_neighbourhoods)[0]
     src, dst = draw_ties(nbhd, group, 0, n_neighbourhoods, mean_degree, local_ties, homophily,
                          rng)
-    return SocialNetwork(_adjacency(src, dst, nbhd.size), graph)
+    return SocialNetwork(*tie_arrays(src, dst, nbhd.size), graph)
 
 
 def add_citizens(net: SocialNetwork, nbhd: np.ndarray, group: np.ndarray, first: int,
@@ -142,10 +147,11 @@ def add_citizens(net: SocialNetwork, nbhd: np.ndarray, group: np.ndarray, first:
     n = nbhd.size
     src, dst = draw_ties(nbhd, group, first, net.neighbourhoods.number_of_nodes(), mean_degree,
                          local_ties, homophily, rng)
-    old = net.adjacency.tocoo()
-    src = np.concatenate((old.row[old.row < old.col], src))
-    dst = np.concatenate((old.col[old.row < old.col], dst))
-    return SocialNetwork(_adjacency(src, dst, n), net.neighbourhoods)
+    old_row = np.repeat(np.arange(net.size, dtype=net.indices.dtype), net.degree())
+    old = old_row < net.indices
+    src = np.concatenate((old_row[old], src))
+    dst = np.concatenate((net.indices[old], dst))
+    return SocialNetwork(*tie_arrays(src, dst, n), net.neighbourhoods)
 
 
 def draw_ties(nbhd: np.ndarray, group: np.ndarray, first: int, n_neighbourhoods: int,
@@ -159,7 +165,6 @@ def draw_ties(nbhd: np.ndarray, group: np.ndarray, first: int, n_neighbourhoods:
     """
     n = nbhd.size
     # citizen ids as 32-bit integers while they fit: half the memory of 64-bit tie arrays
-    # (SciPy widens the CSR row pointers itself if the ties outgrow them)
     index = np.int32 if n <= np.iinfo(np.int32).max else np.int64
     _, nb_ptr, nb_idx = _grid_arrays(n_neighbourhoods)
     block = nbhd.astype(np.int64) * 2 + group
@@ -168,32 +173,54 @@ def draw_ties(nbhd: np.ndarray, group: np.ndarray, first: int, n_neighbourhoods:
     block_start = np.concatenate(([0], np.cumsum(block_size)[:-1]))
 
     stubs = rng.poisson(mean_degree / 2.0, size=n - first)
-    src = np.repeat(np.arange(first, n, dtype=index), stubs)
-    m = src.size
-    u_local, u_adj, u_group, u_pick = rng.random((4, m))
-    k = nbhd[src].astype(np.int64)
-    n_adj = nb_ptr[k + 1] - nb_ptr[k]
-    go_out = (u_local >= local_ties) & (n_adj > 0)
-    if nb_idx.size:  # a single neighbourhood has no adjacent ones
-        pick = nb_ptr[k] + np.minimum((u_adj * n_adj).astype(np.int64), np.maximum(n_adj - 1, 0))
-        k = np.where(go_out, nb_idx[np.minimum(pick, nb_idx.size - 1)], k)
-    g = np.where(u_group < homophily, group[src], 1 - group[src])
-    target_block = k * 2 + g
-    empty = block_size[target_block] == 0
-    target_block = np.where(empty, target_block ^ 1, target_block)
-    size = block_size[target_block]
-    ok = size > 0
-    dst = members[block_start[target_block[ok]] + (u_pick[ok] * size[ok]).astype(np.int64)]
-    src = src[ok]
-    keep = src != dst
-    return src[keep], dst[keep]
+    # the ties' four uniforms come from the stream as four rows of one (4, ties) draw; each
+    # chunk reads its part of every row from a copy of the generator moved ahead to it
+    ties = np.concatenate(([0], np.cumsum(stubs)))
+    m = int(ties[-1])
+    rows = [_ahead(rng, row * m) for row in range(4)]
+    src_parts, dst_parts = [], []
+    start = 0
+    while start < n - first:
+        stop = int(np.searchsorted(ties, ties[start] + TIE_CHUNK, side="right")) - 1
+        stop = min(max(stop, start + 1), n - first)
+        src = np.repeat(np.arange(first + start, first + stop, dtype=index), stubs[start:stop])
+        u_local, u_adj, u_group, u_pick = (r.random(src.size) for r in rows)
+        ends = np.empty_like(src), np.empty_like(src)
+        kept = kernels.tie_ends(src, u_local, u_adj, u_group, u_pick, nbhd, group, members,
+                                block_size, block_start, nb_ptr, nb_idx, float(local_ties),
+                                float(homophily), *ends)
+        src_parts.append(ends[0][:kept].copy())
+        dst_parts.append(ends[1][:kept].copy())
+        start = stop
+    _skip(rng, 4 * m)
+    if not src_parts:
+        return np.zeros(0, index), np.zeros(0, index)
+    return np.concatenate(src_parts), np.concatenate(dst_parts)
 
 
-def _adjacency(src: np.ndarray, dst: np.ndarray, n: int) -> sp.csr_array:
-    """The symmetric 0/1 adjacency matrix of undirected ties."""
-    rows = np.concatenate((src, dst))
-    cols = np.concatenate((dst, src))
-    adjacency = sp.csr_array((np.ones(rows.size, dtype=np.float64), (rows, cols)), shape=(n, n))
-    adjacency.sum_duplicates()
-    adjacency.data[:] = 1.0
-    return adjacency
+def _ahead(rng: np.random.Generator, draws: int) -> np.random.Generator:
+    """A copy of ``rng`` moved ahead by ``draws`` 64-bit draws (doubles)."""
+    copy = np.random.Generator(type(rng.bit_generator)())
+    copy.bit_generator.state = rng.bit_generator.state
+    copy.bit_generator.advance(draws)
+    return copy
+
+
+def _skip(rng: np.random.Generator, draws: int) -> None:
+    """Move ``rng`` ahead by ``draws`` doubles, as if it had drawn them."""
+    state = rng.bit_generator.state
+    rng.bit_generator.advance(draws)
+    moved = rng.bit_generator.state
+    moved["has_uint32"], moved["uinteger"] = state["has_uint32"], state["uinteger"]
+    rng.bit_generator.state = moved
+
+
+def tie_arrays(src: np.ndarray, dst: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """CSR row pointers and sorted neighbours of the undirected ties ``src[i]``--``dst[i]``.
+
+    A tie drawn twice counts once. 32-bit indices while the ties fit in them (as SciPy would
+    choose for the same matrix).
+    """
+    index = np.int32 if max(n, 2 * src.size) <= np.iinfo(np.int32).max else np.int64
+    return kernels.csr_from_ties(src.astype(index, copy=False), dst.astype(index, copy=False),
+                                 n, np.zeros(n + 1, index))

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import kernels
 from .calendar import WEEKS_PER_YEAR
 from .csos import FORMALISATION_LIFT, INFORMAL_PROFILE, F, draw_factors
 from .parameters import FACTORS
@@ -63,27 +64,32 @@ def _exp_hazard(h: np.ndarray) -> np.ndarray:
     return -np.expm1(-h)
 
 
-def happens(u: np.ndarray, hazard: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def happens(u: np.ndarray, hazard: np.ndarray, candidates: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray]:
     """Which events happen this week (``u < p``, ``p = 1 - exp(-hazard)``), and ``u / p``.
 
     ``u / p`` is again uniform on [0, 1) given the event, so it can decide what kind of event
     it is (which CSO, which reason) without another draw. As ``1 - exp(-h) <= h``, only the few
-    with ``u < h`` need the exponential.
+    with ``u < h`` need the exponential: the kernel that computes the hazards finds them.
+
+    Args:
+        u: The uniforms of the candidates.
+        hazard: Their hazards.
+        candidates: The places with ``u < hazard`` (citizens, or places among the volunteers).
 
     Returns:
-        The indices of the events and their conditional uniforms.
+        The places of the events and their conditional uniforms.
     """
-    candidates = np.flatnonzero(u < hazard)
-    p = _exp_hazard(hazard[candidates])
-    hit = u[candidates] < p
-    return candidates[hit], u[candidates[hit]] / p[hit]
+    p = _exp_hazard(hazard)
+    hit = u < p
+    return candidates[hit], u[hit] / p[hit]
 
 
 # 1. Crises ---------------------------------------------------------------------------------
 
 def present_neighbours(town: Town) -> np.ndarray:
     """Each citizen's present neighbours, at least 1: the denominator of the neighbour share."""
-    return np.maximum(town.net.neighbour_sum(town.pop.present.astype(np.float64)), 1.0)
+    return np.maximum(town.net.neighbour_sum(town.pop.present), 1.0)
 
 
 def apply_crises(town: Town, t: int) -> None:
@@ -115,23 +121,19 @@ def state_acts(town: Town, t: int) -> None:
 def spread_awareness(town: Town, t: int) -> None:
     """Awareness grows from volunteering neighbours, CSO outreach, crises and campaigns; decays."""
     pop, csos, a = town.pop, town.cso_table, town.p["awareness"]
-    town.neighbour_share = town.volunteer_neighbours / town.present_neighbours
     # factor 07 (awareness practice) and 04 (recognition): outreach in the catchment
     outreach_j = (town.p["effects"]["awareness_outreach"] * csos.factor("awareness")
                   * (0.5 + csos.recognition) * csos.active)
     outreach_k = a["outreach"] * -np.expm1(-town.pairs.nbhd_sum(outreach_j))
-    drive = (a["media"] + a["neighbours"] * town.neighbour_share + outreach_k[pop.nbhd]
-             + a["crisis"] * town.crisis.salience + town.state.campaign_input(t))
-    aw = pop.awareness
-    # change = (1 - aw) * (1 - exp(-drive)) - decay * aw, for present citizens; computed in
-    # place as (aw - 1) * expm1(-drive), which is the same number
-    change = np.expm1(-drive, out=drive)
-    change *= aw - 1.0
-    change -= a["decay"] * aw
-    if town.n_present < pop.size:
-        change *= pop.present
-    aw += change
-    np.clip(aw, 0.0, 1.0, out=aw)
+    # drive = media + neighbours x share + outreach + crisis + campaign; the change of a present
+    # citizen's awareness, (1 - aw) (1 - exp(-drive)) - decay aw, is (aw - 1) expm1(-drive) - ...
+    minus_drive = np.empty(pop.size)
+    kernels.awareness_drive(town.volunteer_neighbours, town.present_neighbours, pop.nbhd,
+                            outreach_k, a["media"], a["neighbours"],
+                            a["crisis"] * town.crisis.salience, town.state.campaign_input(t),
+                            town.neighbour_share, minus_drive)
+    kernels.awareness_update(pop.awareness, np.expm1(minus_drive, out=minus_drive), a["decay"],
+                             pop.present, town.n_present == pop.size)
 
 
 # 4. Recruitment -----------------------------------------------------------------------------
@@ -162,11 +164,28 @@ def recruiting(town: Town) -> np.ndarray:
     return 1.0 - r + r * np.minimum(town.cso_table.load, 1.0)
 
 
+def minority_reach(town: Town) -> np.ndarray:
+    """Share of the minority a CSO reaches: exclusive CSOs miss minorities (factor 03)."""
+    return 1.0 - town.p["effects"]["pluralism_reach"] * (1.0 - town.cso_table.factor("pluralism"))
+
+
+def recruitment_weights(town: Town) -> tuple[np.ndarray, np.ndarray]:
+    """Each (CSO, cell) pair's weight as a recruiter, and the largest weight in each cell.
+
+    A pair's weight is its CSO's :func:`attractiveness` to the cell's group times how actively
+    it recruits (:func:`recruiting`).
+    """
+    pairs = town.pairs
+    weights, best = np.empty(len(pairs)), np.empty(town.n_cells)
+    kernels.recruit_weights(pairs.cso, pairs.group, pairs.start, pairs.end, appeal(town),
+                            minority_reach(town), recruiting(town), weights, best)
+    return weights, best
+
+
 def inclusion(town: Town) -> np.ndarray:
     """Share of each group's members a CSO reaches (CSOs x 2): exclusive CSOs miss minorities."""
-    csos, e = town.cso_table, town.p["effects"]
-    reach = np.ones((len(csos), 2))
-    reach[:, 1] = 1.0 - e["pluralism_reach"] * (1.0 - csos.factor("pluralism"))
+    reach = np.ones((len(town.cso_table), 2))
+    reach[:, 1] = minority_reach(town)
     return reach
 
 
@@ -189,8 +208,9 @@ def start_spells(town: Town, who: np.ndarray, cso: np.ndarray, t: int) -> None:
     pop.meaning[who] = pop.disposition[who]  # then adapts to the CSO's meaning practice
     pop.join_motivation[who] = town.crisis.motivation
     pop.recognised[who] = 0.0  # the state's recognition, if any, is given by recruit()
-    np.add.at(town.cso_table.members, cso, 1)
-    np.add.at(town.volunteer_neighbours, town.net.neighbours_of(who), 1.0)
+    town.cso_table.members += np.bincount(cso, minlength=len(town.cso_table))
+    kernels.add_to_neighbours(town.net.indptr, town.net.indices, who, town.volunteer_neighbours,
+                              1.0)
     town.flows["joins"] += who.size
 
 
@@ -198,18 +218,20 @@ def recruit(town: Town, t: int) -> None:
     """Bystanders join a reachable CSO with a hazard from their state and their neighbours."""
     pop, v, e = town.pop, town.p["volunteering"], town.p["effects"]
     u_join = town.draw("recruitment", pop.size)
-    weights = town.pairs.of(attractiveness(town) * recruiting(town)[:, None])
-    best = town.pairs.cell_max(weights)
-    hazard = (v["join_rate"] * pop.availability * pop.disposition * pop.awareness
-              * (1.0 + v["contagion"] * town.neighbour_share) * (1.0 - pop.fatigue)
-              * (1.0 + v["crisis_motivation"] * town.crisis.motivation))
-    # factor 01: beneficiaries involved in decisions become volunteers (Trussell Trust, RIO);
-    # the boost is 1 for everyone not served in the last BENEFICIARY_MEMORY weeks
-    recent = np.flatnonzero(pop.last_served >= t - BENEFICIARY_MEMORY)
-    hazard[recent] *= 1.0 + e["democracy_recruitment"] * pop.provider_democracy[recent]
-    hazard *= best[town.cell]
-    hazard *= pop.present & ~pop.volunteer
-    joins, u_pick = happens(u_join, hazard)
+    weights, best = recruitment_weights(town)
+    # join_rate x availability x disposition x awareness x (1 + contagion x neighbour share)
+    # x (1 - fatigue) x crisis motivation; factor 01: beneficiaries involved in decisions become
+    # volunteers (Trussell Trust, RIO): x (1 + democracy_recruitment x their provider's
+    # democracy) for those served in the last BENEFICIARY_MEMORY weeks; x the best weight of the
+    # citizen's cell; 0 for volunteers and absent citizens
+    hazard = np.empty(pop.size)
+    candidates = kernels.join_hazard(
+        u_join, pop.availability, pop.disposition, pop.awareness, town.neighbour_share,
+        pop.fatigue, pop.last_served, pop.provider_democracy, town.cell, pop.present,
+        pop.volunteer, best, v["join_rate"], v["contagion"],
+        1.0 + v["crisis_motivation"] * town.crisis.motivation, t - BENEFICIARY_MEMORY,
+        e["democracy_recruitment"], hazard)
+    joins, u_pick = happens(u_join[candidates], hazard[candidates], candidates)
     if joins.size:
         start_spells(town, joins, town.pairs.choose(weights, town.cell[joins], u_pick), t)
         # the state's recognition of new volunteers (factor 04, felt recognition)
@@ -219,12 +241,15 @@ def recruit(town: Town, t: int) -> None:
 # 5. Service ---------------------------------------------------------------------------------
 
 def volunteer_capacity(town: Town) -> np.ndarray:
-    """Need units each CSO's volunteers can serve this week."""
+    """Need units each CSO's volunteers can serve this week.
+
+    ``productivity x (1 + training_bonus x trained) x (1 - FATIGUE_PRODUCTIVITY x fatigue)``,
+    summed over each CSO's volunteers.
+    """
     pop, v = town.pop, town.p["volunteering"]
-    vols = np.flatnonzero(pop.volunteer)
-    effort = v["productivity"] * (1.0 + v["training_bonus"] * pop.trained[vols]) * (
-        1.0 - FATIGUE_PRODUCTIVITY * pop.fatigue[vols])
-    return np.bincount(pop.cso[vols], weights=effort, minlength=len(town.cso_table))
+    return kernels.volunteer_capacity(pop.volunteer, pop.cso, pop.trained, pop.fatigue,
+                                      v["productivity"], v["training_bonus"],
+                                      FATIGUE_PRODUCTIVITY, len(town.cso_table))
 
 
 def span(town: Town) -> np.ndarray:
@@ -250,44 +275,22 @@ def serve(town: Town, t: int) -> None:
 
     gap = town.welfare_gap()
     need_cell, by_cell = gap.need_cell, gap.remaining_cell
-    pairs, n = town.pairs, len(csos)
+    pairs, n, k = town.pairs, len(csos), town.n_cells
     # each cell's need goes to the CSOs serving it, in proportion to their attractiveness:
     # recognition draws demand (factor 04); exclusive CSOs serve fewer minority members (03)
-    weights = appeal(town)[pairs.cso]
-    total = pairs.cell_sum(weights)[pairs.cell]
-    share = np.divide(weights, total, out=np.zeros(len(pairs)), where=total > 0) * pairs.of(
-        inclusion(town) * uptake(town)[:, None])
-    served = np.zeros(len(pairs))
-    spare, left = csos.capacity.copy(), by_cell.copy()
-    for rnd in range(SERVICE_ROUNDS):
-        demand = share * left[pairs.cell]
-        demand_cso = pairs.cso_sum(demand, n)
-        if rnd == 0:
-            csos.demand = demand_cso
-        ratio = np.minimum(1.0, np.divide(spare, demand_cso, out=np.zeros(n),
-                                          where=demand_cso > NO_DEMAND))
-        round_served = demand * ratio[pairs.cso]
-        served += round_served
-        spare -= pairs.cso_sum(round_served, n)
-        left = np.maximum(left - pairs.cell_sum(round_served), 0.0)
-    csos.served = pairs.cso_sum(served, n)
+    csos.demand, csos.served, csos.load = np.empty(n), np.empty(n), np.empty(n)
+    met_cell, share_met, provider_dem = np.empty(k), np.empty(k), np.empty(k)
+    kernels.allocate_service(pairs.cso, pairs.cell, pairs.group, appeal(town),
+                             minority_reach(town), uptake(town), by_cell, csos.capacity,
+                             csos.factor("democracy"), SERVICE_ROUNDS, NO_DEMAND, LOAD_MAX,
+                             csos.demand, csos.served, csos.load, met_cell, share_met,
+                             provider_dem)
     csos.served_total += csos.served
-    has_demand = csos.demand > NO_DEMAND
-    csos.load = np.where(has_demand, np.divide(csos.demand, csos.capacity,
-                                               out=np.full(len(csos), LOAD_MAX),
-                                               where=csos.demand < LOAD_MAX * csos.capacity),
-                         0.0)
-    met_cell = pairs.cell_sum(served)
-    share_met = np.divide(met_cell, by_cell, out=np.zeros(town.n_cells), where=by_cell > 0)
-    served_needy = share_met[gap.needy_cell] * gap.remaining[gap.needy]
-    pop.served = np.zeros(pop.size)
-    pop.served[gap.needy] = served_needy
-    provider_dem = np.divide(pairs.cell_sum(csos.factor("democracy")[pairs.cso] * served),
-                             met_cell, out=np.zeros(town.n_cells), where=met_cell > 0)
-    got = served_needy >= MIN_HELP
-    beneficiaries = gap.needy[got]
-    pop.last_served[beneficiaries] = t
-    pop.provider_democracy[beneficiaries] = provider_dem[gap.needy_cell[got]]
+    # each needy citizen gets the share of their cell's need that CSOs met; those who got at
+    # least MIN_HELP are this week's beneficiaries
+    beneficiaries = kernels.serve_citizens(gap.needy, gap.needy_cell, gap.remaining, share_met,
+                                           provider_dem, MIN_HELP, t, pop.served,
+                                           pop.last_served, pop.provider_democracy)
 
     f = town.flows  # cells alternate majority, minority
     f["need_total"] = float(need_cell.sum())
@@ -295,7 +298,7 @@ def serve(town: Town, t: int) -> None:
     f["need_met_csos"] = float(met_cell.sum())
     f["need_minority"] = float(need_cell[1::2].sum())
     f["unmet_need_minority"] = float((by_cell - met_cell)[1::2].sum())
-    f["beneficiaries"] = beneficiaries.size
+    f["beneficiaries"] = beneficiaries
 
 
 # 6. Volunteer wellbeing and retention ---------------------------------------------------------
@@ -319,60 +322,65 @@ def train(town: Town, t: int, vols: np.ndarray, j: np.ndarray) -> None:
         j: Their CSOs.
     """
     pop = town.pop
-    u = town.draw("training", pop.size)[vols]
-    p_cso = (town.p["volunteering"]["training_rate"] * town.cso_table.factor("meaning"))[j]
-    trains = u < p_cso
+    u = town.draw("training", pop.size)
+    p_cso = town.p["volunteering"]["training_rate"] * town.cso_table.factor("meaning")
     budget = town.state.training_budget(t, town.n_present)
-    untrained = ~pop.trained[vols]
-    n_untrained = int(np.count_nonzero(untrained))
-    if budget > 0 and n_untrained:
+    n_untrained = kernels.count_untrained(pop.trained, vols) if budget > 0 else 0
+    p_state = 0.0
+    if n_untrained:
         cost = town.p["state"]["levers"]["training_cost"]
         p_state = min(1.0, budget / (cost * n_untrained))
-        by_state = untrained & ~trains & (u < p_cso + p_state)
-        trains |= by_state
-        town.state.record_training(cost * int(np.count_nonzero(by_state)))
-    pop.trained[vols] |= trains
+    by_state = kernels.train(u, vols, j, p_cso, p_state, pop.trained)
+    if n_untrained:
+        town.state.record_training(cost * by_state)
 
 
 def wellbeing_and_retention(town: Town, t: int) -> None:
-    """Fatigue follows workload and recovery, meaning follows the CSO; volunteers may quit."""
+    """Fatigue follows workload and recovery, meaning follows the CSO; volunteers may quit.
+
+    Per volunteer (CSO terms computed per CSO first), with ``S*`` the effective scalability:
+
+    * fatigue: ``clip(fatigue (1 - recovery care) + overload, 0, 1)``, where factor 06 (good
+      management of scale) shields from overload,
+      ``overload = fatigue_gain min(load, OVERLOAD_MAX) (1 - scalability_relief S*)``, and factor
+      08 (wellbeing care and training, Debt Aid Companion) speeds recovery,
+      ``care = 1 + meaning_recovery meaning_practice + training_recovery trained``; former
+      volunteers rest (``fatigue x (1 - recovery)``);
+    * meaning adapts to the CSO's meaning practice;
+    * the quit hazard: burnout, ``burnout_rate fatigue^2 (1 - democracy_retention democracy)``
+      (factor 01: voice lowers it), plus other reasons, ``quit_rate (1 - meaning_retention
+      meaning) (1 + availability_quit (1 - availability)) (1 + idle_quit max(0, 1 - load))
+      (1 + episodic_quit max(0, join_motivation - motivation)) (1 + early_quit
+      exp(-tenure / early_weeks)) (1 - volunteer_recognition recognised [first year])``: factor
+      08 (meaning), the crisis motivation that brought a volunteer in fading with the crisis,
+      and factor 04 (recognised in their first year, new volunteers stay more).
+    """
     pop, csos, v, e = town.pop, town.cso_table, town.p["volunteering"], town.p["effects"]
     u_quit = town.draw("retention", pop.size)
     vols = np.flatnonzero(pop.volunteer)
     j = pop.cso[vols]
     train(town, t, vols, j)
-    before = pop.fatigue[vols]
-    pop.fatigue *= 1.0 - v["fatigue_recovery"]  # former volunteers rest
-    # per-CSO terms first, then one look-up per volunteer
-    # factor 06: good management of scale shields volunteers from overload
-    overload = (v["fatigue_gain"] * np.minimum(csos.load, OVERLOAD_MAX) * (
-        1.0 - e["scalability_relief"] * effective_scalability(town)))[j]
-    # factor 08: wellbeing care and training speed recovery (Debt Aid Companion)
-    care = (1.0 + e["meaning_recovery"] * csos.factor("meaning"))[j] + (
-        v["training_recovery"] * pop.trained[vols])
-    fatigue = np.clip(before * (1.0 - v["fatigue_recovery"] * care) + overload, 0.0, 1.0)
-    pop.fatigue[vols] = fatigue
-    meaning = pop.meaning[vols]
-    meaning += v["meaning_adapt"] * (csos.factor("meaning")[j] - meaning)
-    pop.meaning[vols] = meaning
-
-    # factor 01: voice lowers the fatigue -> quit hazard; factor 08: meaning lowers the rest
-    h_burn = v["burnout_rate"] * fatigue ** 2 * (
-        1.0 - e["democracy_retention"] * csos.factor("democracy"))[j]
-    tenure = t - pop.spell_start[vols]
-    h_other = (v["quit_rate"] * (1.0 - e["meaning_retention"] * meaning)
-               * (1.0 + v["availability_quit"] * (1.0 - pop.availability[vols]))
-               * (1.0 + v["idle_quit"] * np.maximum(0.0, 1.0 - csos.load))[j]
-               # the crisis motivation that brought a volunteer in fades with the crisis
-               * (1.0 + v["episodic_quit"] * np.maximum(
-                   0.0, pop.join_motivation[vols] - town.crisis.motivation))
-               * (1.0 + v["early_quit"] * np.exp(-tenure / max(v["early_weeks"], 1e-9)))
-               # factor 04: recognised in their first year, new volunteers stay more
-               * (1.0 - e["volunteer_recognition"] * pop.recognised[vols]
-                  * (tenure < WEEKS_PER_YEAR)))
-    hazard = h_burn + h_other
-    quits, u_reason = happens(u_quit[vols], hazard)
+    meaning_practice = csos.factor("meaning")
+    overload = v["fatigue_gain"] * np.minimum(csos.load, OVERLOAD_MAX) * (
+        1.0 - e["scalability_relief"] * effective_scalability(town))
+    care = 1.0 + e["meaning_recovery"] * meaning_practice
+    burnout_factor = 1.0 - e["democracy_retention"] * csos.factor("democracy")
+    idle = 1.0 + v["idle_quit"] * np.maximum(0.0, 1.0 - csos.load)
+    fatigue, h_burn, h_other, age = (np.empty(vols.size) for _ in range(4))
+    kernels.wellbeing(
+        pop.volunteer, vols, j, pop.fatigue, pop.meaning, pop.trained, pop.availability,
+        pop.join_motivation, pop.spell_start, overload, care, meaning_practice, burnout_factor,
+        idle, v["fatigue_recovery"], v["training_recovery"], v["meaning_adapt"],
+        v["burnout_rate"], v["quit_rate"], e["meaning_retention"], v["availability_quit"],
+        v["episodic_quit"], town.crisis.motivation, t, max(v["early_weeks"], 1e-9),
+        fatigue, h_burn, h_other, age)
+    hazard = np.empty(vols.size)
+    candidates = kernels.quit_hazard(
+        u_quit, vols, pop.spell_start, pop.recognised, h_burn, h_other, v["early_quit"],
+        np.exp(age, out=age), e["volunteer_recognition"], t, WEEKS_PER_YEAR, hazard)
+    quits, u_reason = happens(u_quit[vols[candidates]], hazard[candidates], candidates)
     burnout = u_reason < h_burn[quits] / hazard[quits]  # competing risks
+    tenure = t - pop.spell_start[vols]
     end_spells(town, vols[quits], np.where(burnout, BURNOUT, OTHER), t)
     stay = vols.size - quits.size
     town.flows["fatigue_mean"] = (fatigue.sum() - fatigue[quits].sum()) / stay if stay else 0.0
@@ -384,8 +392,9 @@ def end_spells(town: Town, who: np.ndarray, reasons: np.ndarray | int, t: int) -
     pop = town.pop
     cso = pop.cso[who]
     town.spells.close(who, cso, pop.spell_start[who], t, reasons)
-    np.subtract.at(town.cso_table.members, cso, 1)
-    np.subtract.at(town.volunteer_neighbours, town.net.neighbours_of(who), 1.0)
+    town.cso_table.members -= np.bincount(cso, minlength=len(town.cso_table))
+    kernels.add_to_neighbours(town.net.indptr, town.net.indices, who, town.volunteer_neighbours,
+                              -1.0)
     pop.volunteer[who] = False
     pop.cso[who] = -1
     pop.trained[who] = False  # training is for the role in a CSO; a new spell starts untrained
@@ -402,22 +411,19 @@ def cso_dynamics(town: Town, t: int) -> None:
     u_close = town.draw_per_cso("closure")
     csos.volunteers = csos.members.copy()
     csos.peak_volunteers = np.maximum(csos.peak_volunteers, csos.volunteers)
-    # factors 02 and 05: impact becomes legitimacy only when reported and demonstrated
-    impact = np.divide(csos.served, csos.demand, out=np.zeros(len(csos)),
-                       where=csos.demand > NO_DEMAND)
-    visible = impact * (1.0 - e["transparency_visibility"] * (1.0 - csos.factor("transparency"))) \
-        * (1.0 - e["legitimacy_demonstration"] * (1.0 - csos.factor("legitimacy")))
-    csos.legitimacy += c["legitimacy_rate"] * (visible - csos.legitimacy) * csos.active
-    # factor 04: a credible public profile turns legitimacy into recognition
-    drive = csos.legitimacy * (1.0 - e["recognition_practice"] * (1.0 - csos.factor("recognition")))
-    csos.recognition += c["recognition_rate"] * (drive - csos.recognition) * csos.active
-
+    # factors 02 and 05: impact becomes legitimacy only when reported and demonstrated;
+    # factor 04: a credible public profile turns legitimacy into recognition; factor 02:
+    # transparency is a trust criterion for donors
+    trust = np.empty(len(csos))
+    kernels.cso_standing(
+        csos.active, csos.served, csos.demand, csos.factor("transparency"),
+        csos.factor("legitimacy"), csos.factor("recognition"), e["transparency_visibility"],
+        e["legitimacy_demonstration"], c["legitimacy_rate"], e["recognition_practice"],
+        c["recognition_rate"], e["transparency_trust"], NO_DEMAND, csos.legitimacy,
+        csos.recognition, trust)
     d = town.p["donations"]
     pool = d["per_capita"] * town.n_present / WEEKS_PER_YEAR * (1.0 - d["crisis_sensitivity"]
                                                    * town.crisis.economic)
-    # factor 02: transparency is a trust criterion for donors
-    trust = csos.recognition * (1.0 + e["transparency_trust"] * csos.factor("transparency")) \
-        * csos.active
     donations = pool * trust / trust.sum() if trust.sum() > 0 else np.zeros(len(csos))
     csos.income = town.payments + donations
     csos.income_total += csos.income
@@ -484,7 +490,10 @@ def close(town: Town, rows: np.ndarray, t: int) -> None:
     """CSOs close in week ``t``: their volunteers' spells end (``folded``) and they dissolve."""
     if rows.size == 0:
         return
-    members = np.flatnonzero(town.pop.volunteer & np.isin(town.pop.cso, rows))
+    closing = np.zeros(len(town.cso_table), bool)
+    closing[rows] = True
+    members = np.empty(town.pop.size, np.int64)
+    members = members[:kernels.members_of(town.pop.volunteer, town.pop.cso, closing, members)]
     end_spells(town, members, FOLDED, t)
     dissolve(town, rows, t)
 
@@ -544,8 +553,8 @@ def found_groups(town: Town, t: int, u: np.ndarray, informal: np.ndarray) -> Non
     """
     pop, csos, em = town.pop, town.cso_table, town.p["emergence"]
     k_n = town.n_neighbourhoods
-    residents = np.bincount(pop.nbhd, weights=pop.present, minlength=k_n)
-    aware = np.bincount(pop.nbhd, weights=pop.awareness * pop.present, minlength=k_n)
+    residents = town.welfare_gap().residents
+    aware = kernels.masked_bincount(pop.nbhd, pop.awareness, pop.present, k_n)
     per_capita = np.divide(unmet_by_neighbourhood(town), residents, out=np.zeros(k_n),
                            where=residents > 0)
     mean_aware = np.divide(aware, residents, out=np.zeros(k_n), where=residents > 0)
@@ -559,9 +568,9 @@ def found_groups(town: Town, t: int, u: np.ndarray, informal: np.ndarray) -> Non
 
 def unmet_by_neighbourhood(town: Town) -> np.ndarray:
     """This week's need met neither by welfare nor by CSOs, summed over each neighbourhood."""
-    pop = town.pop
-    return np.bincount(pop.nbhd, weights=town.welfare_gap().remaining - pop.served,
-                       minlength=town.n_neighbourhoods)
+    pop, gap = town.pop, town.welfare_gap()  # only the needy have need left, or were served
+    return kernels.bin_difference(gap.needy, pop.nbhd, gap.remaining, pop.served,
+                                  town.n_neighbourhoods)
 
 
 def found_associations(town: Town, t: int) -> None:
@@ -575,13 +584,13 @@ def found_associations(town: Town, t: int) -> None:
     practice levels drawn like the initial CSOs', catchment 1 and the initial budget. Draws come
     from the ``founding`` stream (one Poisson draw per neighbourhood a week).
     """
-    pop, c, rng = town.pop, town.p["csos"], town.streams["founding"]
+    c, rng = town.p["csos"], town.streams["founding"]
     k_n = town.n_neighbourhoods
-    residents = np.bincount(pop.nbhd, weights=pop.present, minlength=k_n)
-    left = np.bincount(pop.nbhd, weights=town.welfare_gap().remaining, minlength=k_n)
+    welfare_gap = town.welfare_gap()
+    left = welfare_gap.remaining_nbhd
     gap = np.divide(np.maximum(unmet_by_neighbourhood(town), 0.0), left, out=np.zeros(k_n),
                     where=left > 0)
-    counts = rng.poisson(c["founding_rate"] * residents / 10_000 / WEEKS_PER_YEAR
+    counts = rng.poisson(c["founding_rate"] * welfare_gap.residents / 10_000 / WEEKS_PER_YEAR
                          * np.maximum(2.0 * gap - 1.0, 0.0))
     if not counts.any():
         return

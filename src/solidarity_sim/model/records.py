@@ -1,7 +1,7 @@
 """Records kept during a run: the volunteer spell log and the 12-month retention memory.
 
-Also the two summaries of CSO arrays the weekly series use (:func:`gini`, :func:`mean_sd`); the
-weekly series themselves are declared in :mod:`.series`.
+Also the summaries of CSO arrays the weekly series use (:func:`gini`, :func:`mean_sd`,
+:func:`mean`); the weekly series themselves are declared in :mod:`.series`.
 """
 
 from __future__ import annotations
@@ -93,6 +93,11 @@ def gini(values: np.ndarray) -> float:
     return float((2 * ranks - x.size - 1) @ x / (x.size * x.sum()))
 
 
+def mean(values: np.ndarray) -> float:
+    """The mean, exactly as ``values.mean()`` (0 for no values); see :func:`mean_sd`."""
+    return float(values.sum() / values.size) if values.size else 0.0
+
+
 def mean_sd(values: np.ndarray) -> tuple[float, float]:
     """Mean and standard deviation (``ddof=0``), exactly as ``values.mean()`` and ``.std()``.
 
@@ -101,6 +106,6 @@ def mean_sd(values: np.ndarray) -> tuple[float, float]:
     """
     if values.size == 0:
         return 0.0, 0.0
-    mean = values.sum() / values.size
-    deviation = values - mean
-    return float(mean), float(np.sqrt((deviation * deviation).sum() / values.size))
+    centre = values.sum() / values.size
+    deviation = values - centre
+    return float(centre), float(np.sqrt((deviation * deviation).sum() / values.size))

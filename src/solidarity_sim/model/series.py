@@ -12,10 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import mesa
 import numpy as np
 
+from . import kernels
 from .policies import SPENDING_ITEMS
-from .records import gini, mean_sd
+from .records import gini, mean, mean_sd
 
 if TYPE_CHECKING:
     from .town import Town
@@ -35,8 +37,10 @@ class Week:
         self.town = town
         self.active = csos.active
         self.recognition = mean_sd(csos.recognition[self.active])
-        self.minority = pop.group == 1
         self.present = max(town.n_present, 1)
+        (self.volunteers, self.minority_volunteers, self.minority_present,
+         self.in_formal) = kernels.volunteer_counts(pop.volunteer, pop.present, pop.group,
+                                                    pop.cso, csos.formal)
 
 
 @dataclass(frozen=True)
@@ -70,21 +74,19 @@ def _spending(item: str) -> Series:
 SERIES: tuple[Series, ...] = (
     Series("week", "week", "The week simulated (0 is the first).", lambda w: w.town.week),
     Series("citizens", "citizens", "Citizens living here (present).", lambda w: w.town.n_present),
-    Series("volunteers", "citizens", "Citizens volunteering at the end of the week."),
+    Series("volunteers", "citizens", "Citizens volunteering at the end of the week.",
+           lambda w: w.volunteers),
     Series("volunteer_share", "share", "Share of present citizens who volunteer.",
-           lambda w: w.town.flows["volunteers"] / w.present),
+           lambda w: w.volunteers / w.present),
     Series("minority_volunteer_share", "share",
            "Share of present minority citizens who volunteer.",
-           lambda w: int(np.count_nonzero(w.town.pop.volunteer & w.minority))
-           / max(int(np.count_nonzero(w.minority & w.town.pop.present)), 1)),
+           lambda w: w.minority_volunteers / max(w.minority_present, 1)),
     Series("formal_volunteer_share", "share",
            "Share of present citizens who volunteer in a formal association.",
-           lambda w: int(np.count_nonzero(w.town.cso_table.formal[w.town.pop.cso[
-               w.town.pop.volunteer]])) / w.present),
+           lambda w: w.in_formal / w.present),
     Series("informal_volunteer_share", "share",
            "Share of present citizens who volunteer in an informal group (mutual aid).",
-           lambda w: int(np.count_nonzero(~w.town.cso_table.formal[w.town.pop.cso[
-               w.town.pop.volunteer]])) / w.present),
+           lambda w: (w.volunteers - w.in_formal) / w.present),
     Series("volunteers_deployed", "volunteers",
            "Volunteers weighted by their CSO's load (at most 1): those with work to do.",
            lambda w: float(w.town.cso_table.volunteers @ np.minimum(1.0, w.town.cso_table.load))),
@@ -116,9 +118,9 @@ SERIES: tuple[Series, ...] = (
     Series("recognition_sd", "level 0-1", "Spread (sd) of active CSOs' recognition.",
            lambda w: w.recognition[1]),
     Series("scale_mean", "neighbourhoods", "Mean catchment of active CSOs.",
-           lambda w: mean_sd(w.town.cso_table.scale[w.active])[0]),
+           lambda w: mean(w.town.cso_table.scale[w.active])),
     Series("load_mean", "ratio", "Mean load (demand / capacity) of active CSOs.",
-           lambda w: mean_sd(w.town.cso_table.load[w.active])[0]),
+           lambda w: mean(w.town.cso_table.load[w.active])),
     Series("capacity_total", "need units/week", "Need all CSOs could serve this week.",
            lambda w: float(w.town.cso_table.capacity.sum())),
     Series("capacity_gini", "0-1", "Gini coefficient of active CSOs' capacity.",
@@ -161,6 +163,25 @@ def week_row(town: Town) -> dict[str, float]:
     week = Week(town)
     flows = town.flows
     return {s.name: flows[s.name] if s.value is None else s.value(week) for s in SERIES}
+
+
+class WeeklySeries(mesa.DataCollector):
+    """Mesa's ``DataCollector`` of the weekly series, one model reporter per series.
+
+    A week's values are numbers measured once, by :func:`week_row` (``model.last_row``), so it
+    stores them as they are: Mesa's own ``collect`` would call every reporter and deep-copy its
+    value, which costs more than measuring the week.
+    """
+
+    def __init__(self):
+        super().__init__(model_reporters=reporters())
+
+    def collect(self, model: Any) -> None:
+        """Store the week just simulated (``model.last_row``)."""
+        if hasattr(self, "_collection_steps"):  # Mesa 3.5 keeps the time of every collection
+            self._collection_steps.append(model.time)
+        for name, value in model.last_row.items():
+            self.model_vars[name].append(value)
 
 
 def reporters() -> dict[str, Callable[[Any], float]]:

@@ -15,7 +15,7 @@ from .agents import CSO, Citizen, State
 from .build import build_town
 from .events import Event, make_event
 from .scenario import Scenario, ScenarioError, load_scenario
-from .series import FLOWS, reporters, week_row
+from .series import FLOWS, WeeklySeries, week_row
 
 
 def forget(model: mesa.Model) -> None:
@@ -92,7 +92,7 @@ class SolidarityModel(mesa.Model):
         self._citizen_views: list[Citizen | None] = []
         self._cso_views: list[CSO] = []
         self.last_row: dict[str, float] = {}
-        self.datacollector = mesa.DataCollector(model_reporters=reporters())
+        self.datacollector = WeeklySeries()
         self.running = True
 
     # -- what the processes and the agents read ---------------------------------------------
@@ -154,7 +154,6 @@ class SolidarityModel(mesa.Model):
             proc.emergence(town, t)
             town.state.close_week()
             town.flows["retention_12m"] = town.retention.push(t, town.pop.volunteer)
-            town.flows["volunteers"] = int(np.count_nonzero(town.pop.volunteer))
             self.last_row = week_row(town)
             self.datacollector.collect(self)
             town.week += 1

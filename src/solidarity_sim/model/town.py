@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import kernels
 from .catchments import Catchments
 from .crises import CrisisSchedule, CrisisWeek
 from .csos import CSOTable
@@ -32,6 +33,8 @@ class WelfareGap(NamedTuple):
         remaining_cell: Need left after welfare, per cell.
         needy: The citizens with need left (only they can be served).
         needy_cell: Their cells.
+        remaining_nbhd: Need left after welfare, per neighbourhood.
+        residents: Citizens present, per neighbourhood.
     """
 
     remaining: np.ndarray
@@ -39,6 +42,8 @@ class WelfareGap(NamedTuple):
     remaining_cell: np.ndarray
     needy: np.ndarray
     needy_cell: np.ndarray
+    remaining_nbhd: np.ndarray
+    residents: np.ndarray
 
 
 @dataclass(eq=False)
@@ -92,6 +97,8 @@ class Town:
     spells: SpellLog = field(default_factory=SpellLog)
     retention: RetentionMemory | None = None
     _gap: tuple[Any, ...] | None = field(default=None, repr=False)
+    _reach: list[np.ndarray] = field(default_factory=list, repr=False)
+    _reach_scale: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)
 
     @property
     def n_neighbourhoods(self) -> int:
@@ -120,31 +127,39 @@ class Town:
         return self.streams[stream].random(n, dtype=np.float32)
 
     def update_reach(self) -> None:
-        """Recompute which neighbourhoods each active CSO serves (:attr:`pairs`)."""
+        """Recompute which neighbourhoods each active CSO serves (:attr:`pairs`).
+
+        Each CSO's catchment is kept with the scale it was found for (:attr:`_reach`), so only
+        the CSOs founded or rescaled since the last update are searched again.
+        """
         t = self.cso_table
+        known = self._reach_scale
+        if known.size < len(t):
+            known = self._reach_scale = np.concatenate((known, np.zeros(len(t) - known.size,
+                                                                        known.dtype)))
+            self._reach.extend([np.zeros(0, np.int64)] * (len(t) - len(self._reach)))
         active = np.flatnonzero(t.active)
-        served = [self.net.catchment(int(t.home[j]), int(t.scale[j])) for j in active]
+        for j in active[known[active] != t.scale[active]]:
+            self._reach[j] = self.net.catchment(int(t.home[j]), int(t.scale[j]))
+            known[j] = t.scale[j]
+        served = [self._reach[j] for j in active]
         self.pairs = Catchments(np.repeat(active, [s.size for s in served]),
                                 np.concatenate(served) if served else np.zeros(0, np.int64),
                                 self.n_neighbourhoods)
 
     def welfare_gap(self) -> WelfareGap:
-        """The need left after welfare, per citizen and per cell.
+        """The need left after welfare, per citizen, cell and neighbourhood; who is present.
 
         Need, coverage and who is present change only in crises, austerity and arrivals, so the
-        result is kept until one of them changes (the arrays are replaced, not edited, then).
+        result is kept until one of them changes (the arrays are replaced, not edited, then;
+        citizens only ever arrive, so the number present tells who is).
         """
         pop = self.pop
         cached = self._gap
         if (cached is None or cached[0] is not pop.need or cached[1] is not self.coverage
                 or cached[2] != self.n_present):
-            need_here = pop.need * pop.present
-            remaining = need_here * (1.0 - self.coverage)
-            needy = np.flatnonzero(remaining > 0)
-            cell = self.cell
-            cached = (pop.need, self.coverage, self.n_present, WelfareGap(
-                remaining, np.bincount(cell, weights=need_here, minlength=self.n_cells),
-                np.bincount(cell, weights=remaining, minlength=self.n_cells), needy,
-                cell[needy]))
+            cached = (pop.need, self.coverage, self.n_present, WelfareGap(*kernels.welfare_gap(
+                pop.need, pop.present, self.coverage, self.cell, pop.nbhd, self.n_cells,
+                self.n_neighbourhoods)))
             self._gap = cached
         return cached[3]

@@ -1,12 +1,11 @@
 """One run's results (:class:`RunResult`), and :func:`run`: one scenario, one seed, every table.
 
 What goes through :func:`run`: the ``run`` command, ``ss.run`` in a script or notebook, and every
-run of a comparison, a validation and a calibration (each reduces a run's results to its
-statistics). What does not: a sweep steps :class:`SolidarityModel` itself and keeps only the
-weekly series it needs (:func:`solidarity_sim.batch.sweep.simulate`), and the classroom page steps
-its own model week by week and acts on it; :func:`collect` makes a :class:`RunResult` of any model
-stepped so far. Each resolves the scenario once and hands the :class:`Scenario` to the model,
-which uses it as it is.
+run of a validation and a calibration (each reduces a run's results to its statistics). What
+does not: a sweep and a comparison keep only the weekly series (:func:`weekly_series`, the same
+numbers as ``run(...).timeseries``), and the classroom page steps its own model week by week and
+acts on it; :func:`collect` makes a :class:`RunResult` of any model stepped so far. Each
+resolves the scenario once and hands the :class:`Scenario` to the model, which uses it as it is.
 """
 
 from __future__ import annotations
@@ -152,6 +151,24 @@ def run(scenario: str | Path | Scenario = "baseline", *, seed: int = 0, weeks: i
     timing = {"build_seconds": round(built - started, 4),
               "run_seconds": round(time.perf_counter() - built, 4)}
     return collect(model, timing)
+
+
+def weekly_series(scenario: Scenario, seed: int) -> pd.DataFrame:
+    """The weekly series of one run: ``run(scenario, seed=seed).timeseries``, and nothing else.
+
+    For batches that keep only the series (a sweep, a comparison): the spell, CSO and event
+    tables cost a sixth of a default run to make.
+
+    Args:
+        scenario: The resolved scenario.
+        seed: The run's seed.
+    """
+    model = SolidarityModel(scenario, rng=seed)
+    try:
+        model.run()
+    finally:
+        forget(model)
+    return model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
 
 
 def events_table(events: list[Event]) -> pd.DataFrame:
