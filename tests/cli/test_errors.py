@@ -95,6 +95,15 @@ def test_a_town_where_no_cso_can_exist_is_refused_and_one_without_csos_at_first_
         "from 501 at this density, or csos.density above 16.7 for this town\n")
 
 
+def test_a_density_too_small_to_invert_is_refused_without_a_size_to_suggest(tmp_path, capsys):
+    """Found by hypothesis: 10,000 / 2 / 2.2e-309 overflows to infinity."""
+    assert main(["run", "--weeks", "3", "--set", "csos.density=2.2e-309", "--set",
+                 "csos.founding_rate=0", "--out", str(tmp_path / "a")]) == 2
+    err = one_paragraph(capsys.readouterr().err)
+    assert "nobody could ever volunteer" in err and "population.citizens from" not in err
+    assert "Allowed: csos.density above 0.5 for this town" in err
+
+
 @pytest.mark.slow  # mounts a tmpfs
 def test_a_full_disk_while_writing_a_run_leaves_no_half_written_file(tmp_path, capsys):
     with small_disk(tmp_path / "disk", free=100_000):

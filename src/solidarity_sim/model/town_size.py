@@ -55,8 +55,10 @@ def check_town_size(params: dict[str, Any], where: str) -> None:
             f"{'s' if neighbourhoods != 1 else ''} with csos.density {density:g} per {PER:,} "
             f"citizens founds {density * citizens / PER:.2g} CSOs at the start, which rounds to "
             "none")
-    enough = (f"population.citizens from {math.floor(PER / 2 / density) + 1:,} at this "
-              f"density, or csos.density above {PER / 2 / citizens:.3g} for this town")
+    least = PER / 2 / density  # infinite for a density too small to invert
+    larger = (f"population.citizens from {math.floor(least) + 1:,} at this density, or "
+              if math.isfinite(least) else "")
+    enough = f"{larger}csos.density above {PER / 2 / citizens:.3g} for this town"
     emerges = params["emergence"]["enabled"] and bool(params["crises"] or params["events"])
     founds = params["csos"]["founding_rate"] > 0
     if not (emerges or founds):
