@@ -55,3 +55,27 @@ def test_no_csos_means_nothing_served():
     pairs = Catchments(np.zeros(0, np.int64), np.zeros(0, np.int64), K)
     assert pairs.cell_max(np.zeros(0)).tolist() == [0.0] * 2 * K
     assert pairs.cell_sum(np.zeros(0)).sum() == 0
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(200, 6000), st.floats(1.0, 40.0), st.integers(1, 12), st.integers(0, 99))
+def test_initial_catchments_leave_no_gap_next_to_a_cso(citizens, density, scale, seed):
+    """After the build, no CSO's next neighbourhood is unserved (the gaps between the first
+    catchments are filled, ODD 7.7), and each frontier is the neighbourhood after the catchment
+    in order of distance from home."""
+    from solidarity_sim.model.solidarity_model import SolidarityModel
+
+    model = SolidarityModel("baseline", rng=seed, **{
+        "population.citizens": citizens, "csos.density": density, "csos.initial_scale": scale})
+    town = model.town
+    csos = town.cso_table
+    served = np.zeros(town.n_neighbourhoods, bool)
+    served[town.pairs.cell // 2] = True
+    for j in np.flatnonzero(csos.active):
+        order = town.net.catchment(int(csos.home[j]), int(csos.scale[j]) + 1)
+        assert set(town.pairs.cell[town.pairs.cso == j] // 2) == set(order[:csos.scale[j]])
+        if csos.scale[j] == town.n_neighbourhoods:
+            assert town.frontier[j] == -1
+        else:
+            assert town.frontier[j] == order[-1] and served[town.frontier[j]]
+    assert (csos.scale >= min(scale, town.n_neighbourhoods)).all()

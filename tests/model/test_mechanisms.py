@@ -170,7 +170,7 @@ def test_spells_record_every_quit_with_its_reason():
 
 def test_a_cso_without_volunteers_or_money_dissolves():
     r = small_run(csos__initial_budget=0.0, volunteering__initial_share=0.0,
-                  volunteering__join_rate=0.0)
+                  volunteering__join_rate=0.0, csos__founding_rate=0.0)
     assert r.timeseries["csos_active"].iloc[-1] == 0
     assert r.csos["dissolved"].notna().all()
 

@@ -496,39 +496,71 @@ def test_donations_follow_recognition_and_transparency():
 
 
 @pytest.mark.parametrize("grows", [True, False])
-def test_a_recognised_managed_cso_with_spare_capacity_extends_its_catchment(grows):
-    """P(grow) = scalability_growth x S* x R x (1 - min(load trend, 3) / 3); the growth rate
-    is set so that P(grow) lands just above (grows) or just below (stays) the `scale` draw."""
+def test_a_recognised_managed_cso_extends_into_unmet_need_next_door(grows):
+    """P(grow) = scalability_growth x S* x R x max(0, 2 gap - 1) of the next neighbourhood;
+    nobody has been served, so the gap next door is 1, and the growth rate is set so that
+    P(grow) lands just above (grows) or just below (stays) the `scale` draw."""
+    town = tiny_town(csos__recognition_rate=0.0, csos__legitimacy_rate=0.0)
+    csos = town.cso_table
+    csos.scale[0] = 1
+    town.update_reach()
+    assert town.frontier.tolist() == [1]  # the neighbourhood it would add next
+    csos.factors[0, F["scalability"]] = 1.0
+    csos.recognition[0], csos.load[0], csos.load_trend[0] = 0.8, 2.0, 2.0  # busy: it still grows
+    volunteer(town, 0)
+    u = uniforms("scale", 8)[0]
+    town.p["effects"]["scalability_growth"] = u / (1.0 * 0.8 * 1.0) * (
+        1 + 1e-6 if grows else 1 - 1e-6)
+    proc.cso_dynamics(town, 0)
+    assert csos.scale[0] == (2 if grows else 1)
+    assert sorted(town.pairs.cell.tolist()) == ([0, 1, 2, 3] if grows else [0, 1])
+    assert town.frontier[0] == (-1 if grows else 1)  # the whole town: nothing left to add
+
+
+@pytest.mark.parametrize(("met", "pull"), [(1.0, 0.0), (0.5, 0.0), (0.25, 0.5)])
+def test_a_cso_does_not_extend_where_most_of_the_need_next_door_is_met(met, pull):
+    """Citizen 5 has neighbourhood 1's only need; serving ``met`` of what welfare leaves of it
+    makes the gap 1 - met, and the pull 2 gap - 1 is 0 once half of it is met."""
     town = tiny_town(csos__recognition_rate=0.0, csos__legitimacy_rate=0.0)
     csos = town.cso_table
     csos.scale[0] = 1
     town.update_reach()
     csos.factors[0, F["scalability"]] = 1.0
-    csos.recognition[0], csos.load[0], csos.load_trend[0] = 0.8, 0.6, 0.6
-    volunteer(town, 0)
-    trend = 0.6 + (0.6 - 0.6) / proc.LOAD_MEMORY
+    csos.recognition[0] = 1.0
+    town.pop.served[5] = met * town.welfare_gap().remaining_nbhd[1]
+    assert proc.neighbourhood_gap(town)[1] == pytest.approx(1 - met, rel=EXACT)
     u = uniforms("scale", 8)[0]
-    town.p["effects"]["scalability_growth"] = u / (1.0 * 0.8 * (1 - trend / 3)) * (
-        1 + 1e-6 if grows else 1 - 1e-6)
+    town.p["effects"]["scalability_growth"] = 1.0
     proc.cso_dynamics(town, 0)
-    assert csos.scale[0] == (2 if grows else 1)
-    assert sorted(town.pairs.cell.tolist()) == ([0, 1, 2, 3] if grows else [0, 1])
+    assert csos.scale[0] == (2 if u < pull else 1)
 
 
 @pytest.mark.parametrize("shrinks", [True, False])
 def test_an_overstretched_unmanaged_cso_gives_up_a_neighbourhood(shrinks):
-    """P(shrink) = shrink_rate x (1 - S*) x min(load trend, 3) / 3, against the same draw."""
+    """P(shrink) = shrink_rate x (1 - S*) x min(1, max(0, (load trend - 1.5) / 1.5)), against
+    the same draw."""
     town = tiny_town(effects__scalability_growth=0.0)
     csos = town.cso_table
     csos.factors[0, F["scalability"]] = 0.0
-    csos.load[0], csos.load_trend[0] = 2.5, 1.5  # the trend moves 1/26 of the way to 2.5
+    csos.load[0], csos.load_trend[0] = 3.0, 2.5  # the trend moves 1/26 of the way to 3
     volunteer(town, 0)
-    trend = 1.5 + (2.5 - 1.5) / proc.LOAD_MEMORY
+    trend = 2.5 + (3.0 - 2.5) / proc.LOAD_MEMORY
+    overstretch = (trend - proc.OVERLOAD_MAX) / (proc.LOAD_FULL - proc.OVERLOAD_MAX)
     u = uniforms("scale", 8)[0]
-    town.p["csos"]["shrink_rate"] = (1 - u) / (trend / 3) * (1 + 1e-6 if shrinks else 1 - 1e-6)
+    town.p["csos"]["shrink_rate"] = (1 - u) / overstretch * (1 + 1e-6 if shrinks else 1 - 1e-6)
     proc.cso_dynamics(town, 0)
     assert csos.load_trend[0] == pytest.approx(trend, rel=EXACT)
     assert csos.scale[0] == (1 if shrinks else 2)
+
+
+def test_a_cso_asked_for_no_more_than_its_volunteers_can_give_keeps_its_catchment():
+    town = tiny_town(effects__scalability_growth=0.0, csos__shrink_rate=1.0)
+    csos = town.cso_table
+    csos.factors[0, F["scalability"]] = 0.0
+    csos.load[0], csos.load_trend[0] = proc.OVERLOAD_MAX, proc.OVERLOAD_MAX
+    volunteer(town, 0)
+    proc.cso_dynamics(town, 0)
+    assert csos.scale[0] == 2
 
 
 def test_closure_hazard_is_rate_times_smallness_plus_poverty_times_lack_of_recognition():
@@ -545,18 +577,22 @@ def test_closure_hazard_is_rate_times_smallness_plus_poverty_times_lack_of_recog
     assert not town.pop.volunteer.any() and town.flows["quits"] == 3  # spells end, 'folded'
 
 
-def test_associations_are_founded_only_where_most_of_the_need_welfare_leaves_is_unmet():
-    town = tiny_town(csos__founding_rate=1e9)  # any gap above one half founds one
-    proc.serve(town, 0)  # the CSO serves both neighbourhoods: little is left unmet
-    new_week(town)
-    before = len(town.cso_table)
-    town.pop.served[:] = 0.0  # as if no CSO had served anyone: every gap is 1
+def test_associations_are_founded_only_where_no_cso_serves_and_welfare_leaves_need():
+    town = tiny_town(csos__founding_rate=1e9)  # a near-certain founding wherever one may be
+    town.pop.served[:] = 0.0  # nobody served: the gaps are 1, but the CSO serves both
     proc.found_associations(town, 0)
-    added = np.arange(before, len(town.cso_table))
-    assert added.size >= 2 and set(town.cso_table.home[added]) == {0, 1}
-    assert town.cso_table.formal[added].all() and (town.cso_table.scale[added] == 1).all()
-    town2 = tiny_town(csos__founding_rate=1e9, budget=1e6)  # ample capacity: gaps near 0
-    proc.serve(town2, 0)
+    assert len(town.cso_table) == 1
+    town.cso_table.scale[0] = 1  # neighbourhood 1 is left unserved
+    town.update_reach()
+    proc.found_associations(town, 0)
+    added = np.arange(1, len(town.cso_table))
+    assert added.size >= 1 and set(town.cso_table.home[added]) == {1}
+    # formal, with the initial catchment (8 neighbourhoods, bounded by the town's two)
+    assert town.cso_table.formal[added].all() and (town.cso_table.scale[added] == 2).all()
+    town2 = tiny_town(csos__founding_rate=1e9)
+    town2.cso_table.scale[0] = 1
+    town2.update_reach()
+    town2.pop.need = np.where(town2.pop.nbhd == 1, 0.0, town2.pop.need)  # no need there
     proc.found_associations(town2, 0)
     assert len(town2.cso_table) == 1
 

@@ -265,7 +265,7 @@ REMAINING_TARGET = Band(0.0, 0.5)
 SURVIVAL_TARGET = Band(0.30, 0.50)
 PANDEMIC_RUNS = 3
 """Pandemic runs per replication: survival needs many new groups."""
-PANDEMIC_CITIZENS = 20_000
+PANDEMIC_CITIZENS = 50_000
 """Size of the pandemic arm's town: a run of it founds a few new groups (about one per 10,000
 citizens), so that the survival of groups is measured on a few hundred of them in all."""
 
@@ -453,9 +453,9 @@ FACTOR_EFFECTS = (
     ("pluralism", "inclusiveness", -1, ""),
     ("recognition", "recognition", +1, ""),
     ("recognition", "recruitment", +1, ""),
-    ("recognition", "scale", +1, ""),
+    ("recognition", "scale", +1, "economic crisis"),
     ("legitimacy", "recognition", +1, ""),
-    ("scalability", "scale", +1, ""),
+    ("scalability", "scale", +1, "economic crisis"),
     ("scalability", "retention", +1, ""),
     ("awareness", "awareness", +1, ""),
     ("awareness", "recruitment", +1, ""),

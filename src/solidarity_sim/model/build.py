@@ -64,7 +64,9 @@ def found_initial_csos(town: Town) -> None:
     """Found the initial formal CSOs: ``csos.density`` per 10,000 citizens, spread over the town.
 
     Homes are a systematic sample of the neighbourhoods (one CSO in every ``K / n``, from a
-    random start), so that the initial CSOs cover the town evenly whatever its size (assumption).
+    random start), so that the initial CSOs cover the town evenly whatever its size; each starts
+    with ``initial_scale`` neighbourhoods and then extends (:func:`cover_town`) into the gaps
+    between the catchments, as the catchment rule would over the years (assumption; ODD 7.7).
     """
     c = town.p["csos"]
     rng = town.streams["csos"]
@@ -76,6 +78,30 @@ def found_initial_csos(town: Town) -> None:
     scale = min(c["initial_scale"], town.n_neighbourhoods)
     town.cso_table.add(factors, homes, 0, "initial", budget=c["initial_budget"], scale=scale)
     town.update_reach()
+    cover_town(town)
+
+
+def cover_town(town: Town) -> None:
+    """Extend the initial catchments into the neighbourhoods that none of them serves.
+
+    In rounds, every CSO whose next neighbourhood (:attr:`Town.frontier`) is still unserved adds
+    it, until no CSO's next neighbourhood is unserved: the state that the catchment rule (growth
+    only into unmet need, ODD 7.7) settles in, so that a run does not spend its first decade
+    filling the gaps of an arbitrary layout. Deterministic: no random numbers are drawn.
+    """
+    csos = town.cso_table
+    while True:
+        served = np.zeros(town.n_neighbourhoods, bool)
+        served[town.pairs.cell // 2] = True
+        grew = False
+        for j in np.flatnonzero(csos.active & (town.frontier >= 0)):
+            if not served[town.frontier[j]]:
+                served[town.frontier[j]] = True
+                csos.scale[j] += 1
+                grew = True
+        if not grew:
+            return
+        town.update_reach()
 
 
 def seed_volunteers(town: Town) -> None:

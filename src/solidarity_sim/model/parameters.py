@@ -277,9 +277,11 @@ SCHEMA: dict[str, Any] = {
                                          "management of scale.", unit="strength",
                                     basis="assumption (strength); direction: "
                                           f"{SOLIDUS}, factor 06"),
-        "scalability_growth": share(0.15, "Weekly chance of adding a neighbourhood to the "
-                                          "catchment, at full scalability and recognition and no "
-                                          "load (times 1 - min(load trend, 3) / 3).",
+        "scalability_growth": share(0.6, "Weekly chance of adding the next neighbourhood to "
+                                          "the catchment, at full scalability and recognition, "
+                                          "no load and no need met there (times 1 - min(load "
+                                          "trend, 3) / 3 and 2 x gap - 1 of that "
+                                          "neighbourhood, 0 at or below one half).",
                                     unit="per week", basis=f"assumption (strength); direction: "
                                                            f"{SOLIDUS}, factor 06 (recognition "
                                                            "-> demand -> extension)"),
@@ -306,7 +308,9 @@ SCHEMA: dict[str, Any] = {
         "factors": _factor_means(),
         "factor_spread": rate(0.15, "Standard deviation of factor levels across CSOs.",
                               unit="level", high=0.5),
-        "initial_scale": count(8, "Initial catchment of a formal CSO.", low=1,
+        "initial_scale": count(8, "Catchment a formal CSO starts with (one of the town's "
+                                  "first, before they extend into the gaps between them, or "
+                                  "a newly founded association).", low=1,
                                unit="neighbourhoods"),
         "initial_budget": rate(5000.0, "Initial budget of a formal CSO.", unit="€"),
         "spend_rate": share(0.1, "Share of its budget a CSO spends each week on staff and "
@@ -319,8 +323,9 @@ SCHEMA: dict[str, Any] = {
         "recognition_rate": share(0.03, "Weekly adjustment of recognition to its drivers.",
                                   unit="per week", basis=f"{SOLIDUS}, factor 04"),
         "shrink_rate": share(0.09, "Weekly chance of giving up the farthest neighbourhood, at "
-                                   "zero scalability and a load trend of 3 or more (times "
-                                   "min(load trend, 3) / 3).",
+                                   "zero scalability and a load trend of 3 or more (times the "
+                                   "share of the way from 1.5, the most volunteers can give, "
+                                   "to 3; 0 at or below 1.5).",
                              unit="per week", basis=f"assumption (strength); direction: "
                                                     f"{SOLIDUS}, factor 06 ('limiting their "
                                                     "solidarity action to a particular "
@@ -343,13 +348,14 @@ SCHEMA: dict[str, Any] = {
         "small_size": rate(30.0, "Volunteers at which a CSO's smallness term is 1/e.",
                            unit="volunteers"),
         "reserve": rate(2000.0, "Money at which a CSO's poverty term is 1/e.", unit="€"),
-        "founding_rate": rate(4.0, "New formal CSOs founded a year per 10,000 residents of a "
-                                   "neighbourhood that CSOs leave uncovered, times 2 x gap - 1 "
-                                   "(gap: the share of the need welfare leaves that no CSO "
-                                   "meets; nothing below one half).",
+        "founding_rate": rate(20.0, "New formal CSOs founded a year per 10,000 residents of a "
+                                    "neighbourhood that no CSO serves and where welfare leaves "
+                                    "need (a neighbourhood of 250 residents: one in about two "
+                                    "years).",
                               unit="per 10,000 citizens per year",
                               basis="[NCCS-2015], [GUIDESTAR]: about as many charities are "
-                                    "founded as close each year (level: assumption); where: "
+                                    "founded as close each year (foundings fill the holes "
+                                    "closures leave; the level, how fast: assumption); where: "
                                     f"{SOLIDUS} 'The findings' ('actions frequently arose as "
                                     "gaps in welfare state provision occurred')"),
     },

@@ -45,8 +45,8 @@ LOAD_MEMORY = 26.0
 average): territory follows lasting demand, not a few weeks' surge (assumption)."""
 
 LOAD_FULL = 3.0
-"""Load at which a CSO no longer extends its catchment and its retreat hazard is largest: the
-scale rule's balance point lies between 0 and this (ODD 7.7; assumption)."""
+"""Load trend at which a CSO no longer extends its catchment and its retreat hazard is largest
+(ODD 7.7; assumption)."""
 
 NO_DEMAND = 1e-9
 """Demand below which a CSO counts as having none."""
@@ -447,11 +447,14 @@ def cso_dynamics(town: Town, t: int) -> None:
 def scale_steps(town: Town, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Which CSOs extend their catchment by a neighbourhood this week, and which retreat (06, 04).
 
-    A balancing loop on load (ODD 7.7), judged over about half a year (:data:`LOAD_MEMORY`): a
-    recognised, managed CSO extends the more spare capacity it has (recognition brings demand
-    from beyond its catchment, management turns it into reach); an unmanaged one gives up its
-    farthest neighbourhood the more it is overstretched. Extending raises a CSO's load (more
-    demand, more coordination: :func:`span`), retreating lowers it.
+    Two balancing loops (ODD 7.7), judged on the load over about half a year
+    (:data:`LOAD_MEMORY`). A recognised, managed CSO with spare capacity extends into the next
+    neighbourhood when most of the need there goes unmet (recognition brings demand from beyond
+    its catchment, management turns it into reach): the pull is ``2 gap - 1`` of that
+    neighbourhood, 0 at or below one half, so extending stops once the need next door is met.
+    An unmanaged CSO gives up its farthest neighbourhood only when asked for more than its
+    volunteers can give at their utmost (a load trend above :data:`OVERLOAD_MAX`), the more the
+    further above; retreating lowers its load.
 
     Args:
         town: The town.
@@ -463,9 +466,12 @@ def scale_steps(town: Town, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     csos, c, e = town.cso_table, town.p["csos"], town.p["effects"]
     managed = effective_scalability(town)
     csos.load_trend += (csos.load - csos.load_trend) / LOAD_MEMORY
-    pressure = np.minimum(csos.load_trend, LOAD_FULL) / LOAD_FULL
-    p_grow = e["scalability_growth"] * managed * csos.recognition * (1.0 - pressure)
-    p_shrink = c["shrink_rate"] * (1.0 - managed) * pressure
+    beyond = town.frontier >= 0
+    pull = np.zeros(len(csos))
+    pull[beyond] = np.maximum(2.0 * neighbourhood_gap(town)[town.frontier[beyond]] - 1.0, 0.0)
+    overstretch = np.clip((csos.load_trend - OVERLOAD_MAX) / (LOAD_FULL - OVERLOAD_MAX), 0.0, 1.0)
+    p_grow = e["scalability_growth"] * managed * csos.recognition * pull
+    p_shrink = c["shrink_rate"] * (1.0 - managed) * overstretch
     grow = csos.active & (csos.scale < town.n_neighbourhoods) & (u < p_grow)
     shrink = csos.active & (csos.scale > 1) & (u > 1.0 - p_shrink)
     return grow, shrink
@@ -566,6 +572,13 @@ def found_groups(town: Town, t: int, u: np.ndarray, informal: np.ndarray) -> Non
         found_group(town, int(k), t)
 
 
+def neighbourhood_gap(town: Town) -> np.ndarray:
+    """Share of the need welfare leaves in each neighbourhood that no CSO met this week."""
+    left = town.welfare_gap().remaining_nbhd
+    return np.divide(np.maximum(unmet_by_neighbourhood(town), 0.0), left,
+                     out=np.zeros(town.n_neighbourhoods), where=left > 0)
+
+
 def unmet_by_neighbourhood(town: Town) -> np.ndarray:
     """This week's need met neither by welfare nor by CSOs, summed over each neighbourhood."""
     pop, gap = town.pop, town.welfare_gap()  # only the needy have need left, or were served
@@ -574,29 +587,31 @@ def unmet_by_neighbourhood(town: Town) -> np.ndarray:
 
 
 def found_associations(town: Town, t: int) -> None:
-    """New formal CSOs are founded, at any time, where most need is left unmet.
+    """New formal CSOs are founded, at any time, where no CSO serves and welfare leaves need.
 
-    A neighbourhood whose *gap* — the share of the need welfare leaves that no CSO meets — is
-    above one half founds new associations: their number in a week is Poisson with mean
-    ``founding_rate`` x residents / 10,000 / 52 x ``(2 gap - 1)`` ([SOLIDUS] 'The findings':
-    actions 'arose as gaps in welfare state provision occurred'). Holes in the CSOs' coverage are
-    filled (a balancing loop); well-served neighbourhoods found none. A new association has
-    practice levels drawn like the initial CSOs', catchment 1 and the initial budget. Draws come
-    from the ``founding`` stream (one Poisson draw per neighbourhood a week).
+    In a neighbourhood outside every catchment whose residents have need that welfare leaves,
+    the number of associations founded in a week is Poisson with mean ``founding_rate`` x
+    residents / 10,000 / 52 ([SOLIDUS] 'The findings': actions 'arose as gaps in welfare state
+    provision occurred'). A hole left by a closed or retreating CSO is filled (a balancing loop
+    on coverage), so foundings replace closures ([NCCS-2015], [GUIDESTAR]); served
+    neighbourhoods found none. A new association has practice levels drawn like the initial
+    CSOs', their catchment (``initial_scale``) and the initial budget. Draws come from the
+    ``founding`` stream (one Poisson draw per neighbourhood a week).
     """
     c, rng = town.p["csos"], town.streams["founding"]
     k_n = town.n_neighbourhoods
     welfare_gap = town.welfare_gap()
-    left = welfare_gap.remaining_nbhd
-    gap = np.divide(np.maximum(unmet_by_neighbourhood(town), 0.0), left, out=np.zeros(k_n),
-                    where=left > 0)
+    unserved = np.ones(k_n, bool)
+    unserved[town.pairs.cell // 2] = False
+    unserved &= welfare_gap.remaining_nbhd > 0
     counts = rng.poisson(c["founding_rate"] * welfare_gap.residents / 10_000 / WEEKS_PER_YEAR
-                         * np.maximum(2.0 * gap - 1.0, 0.0))
+                         * unserved)
     if not counts.any():
         return
     homes = np.repeat(np.arange(k_n), counts)
     factors = draw_factors(c["factors"], c["factor_spread"], homes.size, rng)
-    town.cso_table.add(factors, homes, t, "founded", budget=c["initial_budget"])
+    town.cso_table.add(factors, homes, t, "founded", budget=c["initial_budget"],
+                       scale=min(c["initial_scale"], k_n))
     town.flows["csos_founded"] += homes.size
     town.flows["cso_money_at_founding"] += c["initial_budget"] * homes.size
     town.update_reach()

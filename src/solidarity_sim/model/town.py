@@ -59,6 +59,8 @@ class Town:
         state: The state's welfare, funding policy and levers.
         crises: The crisis schedule.
         pairs: The (CSO, cell) pairs of the active CSOs' catchments.
+        frontier: Each CSO row's next-nearest neighbourhood beyond its catchment, the one it
+            would add on extending (-1 if its catchment is the whole town; kept for active CSOs).
         cso_slots: Uniforms drawn per CSO stream each week (fixed, so that runs stay aligned).
         week: The week being simulated (0 is the first).
         crisis: What the crises do this week.
@@ -83,6 +85,7 @@ class Town:
     state: Government
     crises: CrisisSchedule
     pairs: Catchments = None  # type: ignore[assignment]  (set by update_reach)
+    frontier: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     cso_slots: int = 0
     week: int = 0
     crisis: CrisisWeek = CrisisWeek(0.0, 0.0, 0.0, False)
@@ -127,7 +130,7 @@ class Town:
         return self.streams[stream].random(n, dtype=np.float32)
 
     def update_reach(self) -> None:
-        """Recompute which neighbourhoods each active CSO serves (:attr:`pairs`).
+        """Recompute which neighbourhoods each active CSO serves (:attr:`pairs`) and would add next.
 
         Each CSO's catchment is kept with the scale it was found for (:attr:`_reach`), so only
         the CSOs founded or rescaled since the last update are searched again.
@@ -135,13 +138,17 @@ class Town:
         t = self.cso_table
         known = self._reach_scale
         if known.size < len(t):
-            known = self._reach_scale = np.concatenate((known, np.zeros(len(t) - known.size,
-                                                                        known.dtype)))
+            grown = len(t) - known.size
+            known = self._reach_scale = np.concatenate((known, np.zeros(grown, known.dtype)))
+            self.frontier = np.concatenate((self.frontier, np.full(grown, -1, np.int64)))
             self._reach.extend([np.zeros(0, np.int64)] * (len(t) - len(self._reach)))
         active = np.flatnonzero(t.active)
         for j in active[known[active] != t.scale[active]]:
-            self._reach[j] = self.net.catchment(int(t.home[j]), int(t.scale[j]))
-            known[j] = t.scale[j]
+            scale = int(t.scale[j])
+            order = self.net.catchment(int(t.home[j]), scale + 1)
+            self._reach[j] = order[:scale]
+            self.frontier[j] = order[scale] if order.size > scale else -1
+            known[j] = scale
         served = [self._reach[j] for j in active]
         self.pairs = Catchments(np.repeat(active, [s.size for s in served]),
                                 np.concatenate(served) if served else np.zeros(0, np.int64),
