@@ -91,7 +91,7 @@ def factor_effects(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     The interval is the paired difference's 95 % t-interval divided by the mean at the low
     level; the check passes when it excludes zero on the expected side (``+`` or ``−``).
     """
-    rows = table[table["reference"].notna()].iloc[::-1]
+    rows = factor_rows(table).iloc[::-1]
     ax = axes_or_new(ax)
     scale = 100.0 / rows["reference"].abs().replace(0.0, np.nan)
     mid = rows["value"] * scale
@@ -103,18 +103,23 @@ def factor_effects(table: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.scatter(mid, y, c=colours, zorder=3)
     expected = ["−" if high == 0 else "+" for high in rows["target_high"]]
     ax.set_yticks(y, [f"{c}  [{e}]" for c, e in zip(rows["check"], expected, strict=True)])
-    ax.set(xlabel="effect of raising the factor from 0.2 to 0.8, % of the value at 0.2 "
-                  "(mean and 95 % CI of paired runs)",
-           title="Each factor moves what it drives\n(expected sign in brackets; green: the "
-                 "interval excludes zero on that side)")
+    ax.set_xlabel("effect of raising the factor from 0.2 to 0.8, % of the value at 0.2\n"
+                  "(mean and 95 % CI of paired runs)")
+    ax.set_title("Each factor moves what it drives\n(expected sign in brackets; green: the "
+                 "interval excludes zero on that side)", loc="right")
     ax.xaxis.set_major_formatter(PercentFormatter(100.0))
     ax.grid(axis="x", alpha=0.3)
     return ax
 
 
+def factor_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The factor checks of a validation table (paired runs at two factor levels)."""
+    return table[(table["group"] == "factors") & table["reference"].notna()]
+
+
 def factors_figure(table: pd.DataFrame) -> Figure:
     """:func:`factor_effects` on a figure of its own."""
-    n = int(table["reference"].notna().sum())
+    n = len(factor_rows(table))
     fig, ax = plt.subplots(figsize=(12, 1.2 + 0.38 * n), constrained_layout=True)
     factor_effects(table, ax)
     return fig
