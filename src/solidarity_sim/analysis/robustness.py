@@ -275,7 +275,10 @@ def discover(futures: pd.DataFrame, failed: np.ndarray, policy: str, weeks: int,
         from ema_workbench.analysis import prim
 
     x = futures[[u.name for u in space]].copy()
-    x["kind"] = pd.Categorical(x["kind"], categories=space[0].choices)
+    for u in space:  # categories as their indices: PRIM peels them in the order of a set, which
+        if u.choices:  # for strings changes with PYTHONHASHSEED (ties then pick other boxes)
+            codes = x[u.name].map({c: i for i, c in enumerate(u.choices)})
+            x[u.name] = pd.Categorical(codes, categories=range(len(u.choices)))
     # EMA Workbench 2.x peels towards a density threshold; 3.x peels to the minimum mass
     settings = ({"threshold": density}
                 if "threshold" in inspect.signature(prim.Prim.__init__).parameters else {})
@@ -301,8 +304,8 @@ def _limits(initial: pd.DataFrame, box: pd.DataFrame, qp: Mapping[str, Any],
         lo0, hi0 = initial[u.name].iloc[0], initial[u.name].iloc[1]
         p = max((v for v in qp.get(u.name, []) if v is not None and v >= 0), default=np.nan)
         if u.choices:
-            kept = [c for c in u.choices if c in lo]
-            if len(kept) == len([c for c in u.choices if c in lo0]):
+            kept = [c for i, c in enumerate(u.choices) if i in lo]
+            if len(kept) == len([i for i in range(len(u.choices)) if i in lo0]):
                 continue
             rows.append({"uncertainty": u.name, "label": u.label,
                          "restriction": f"{u.label} {' or '.join(kept)}", "low": np.nan,
