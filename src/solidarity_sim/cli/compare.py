@@ -14,6 +14,7 @@ from .common import (
     output_folder,
     overrides,
     run_batch,
+    start_workers_early,
 )
 
 
@@ -91,6 +92,7 @@ def precision_of(args: argparse.Namespace):
 def handle(args: argparse.Namespace) -> int:
     """Run the comparison, print its headline table, write its tables and report."""
     _check_arguments(args)
+    start_workers_early(args)
     from ..analysis.comparison import resolve
     from ..batch.lock import writing
 

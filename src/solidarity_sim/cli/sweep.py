@@ -7,7 +7,12 @@ import signal
 import sys
 from pathlib import Path
 
-from .common import add_executor_options, check_executor_options, open_executor
+from .common import (
+    add_executor_options,
+    check_executor_options,
+    open_executor,
+    start_workers_early,
+)
 
 
 def register(subparsers) -> None:
@@ -25,9 +30,10 @@ def register(subparsers) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Load the experiment, run its missing runs and say where the results are."""
+    check_executor_options(args)
+    start_workers_early(args)
     from ..batch.experiment import load_experiment
 
-    check_executor_options(args)
     experiment = load_experiment(args.experiment)
     out = Path(args.out) if args.out else Path("results") / "sweeps" / experiment.name
 
