@@ -325,8 +325,9 @@ def answer(comparison: Comparison) -> str:
 def _precision(comparison: Comparison) -> str:
     """How precise the differences are: the target if one was set, and the gain of pairing."""
     summary = comparison.summary
-    saving = pd.concat([summary["pairing_saving"],
-                        pairwise(comparison.runs)["pairing_saving"]]).dropna()
+    parts = [part for part in (summary["pairing_saving"].dropna(),
+                               pairwise(comparison.runs)["pairing_saving"].dropna()) if len(part)]
+    saving = pd.concat(parts) if parts else pd.Series(dtype=float)  # two scenarios: no pairs
     text = (f"<p>Every mean has a Monte Carlo standard error (the spread of the mean over "
             f"repeated comparisons of {len(comparison.seeds)} replications; 'Every number' "
             "lists them). Because replications share seeds, the paired differences are far "
