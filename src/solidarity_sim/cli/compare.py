@@ -107,6 +107,8 @@ def handle(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace, scenarios: list, precision: object, out: Path) -> int:
     """Run the comparison into ``out`` (locked), print its table, write its files."""
     from ..analysis.comparison import OUTCOMES, comparison_store, run_comparison, spending_gaps
+    # the report's libraries (matplotlib) load while the fork server starts the workers
+    from ..viz.report import headline_table, pairs_table, write_report
 
     names = [s.name for s in scenarios]
     total = len(scenarios) * args.replications
@@ -129,7 +131,6 @@ def _compare(args: argparse.Namespace, scenarios: list, precision: object, out: 
 
     from ..analysis.comparison import pairwise
     from ..results.crate import write_crate
-    from ..viz.report import headline_table, pairs_table, write_report
 
     write_report(comparison, out, elapsed)
     write_crate(out)
