@@ -38,6 +38,9 @@ def handle(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("results") / "sweeps" / experiment.name
 
     from ..batch.sweep import run_sweep
+    from ..results.crate import load_library
+
+    load_library()  # for the metadata written after the runs, while the fork server starts
 
     executor = open_executor(args)
     signal.signal(signal.SIGTERM, _interrupt)  # batch systems stop jobs with SIGTERM
