@@ -10,8 +10,22 @@ from solidarity_sim.analysis.statistics import (
     difference_verdict,
     paired_difference,
     t_interval,
+    t_quantile,
     welch_interval,
 )
+
+
+@pytest.mark.parametrize("p", [0.975, 0.995, 0.5, 0.0, 1.0, 1.5, np.nan])
+def test_t_quantile_is_scipy_t_ppf_bit_for_bit(p):
+    df = np.concatenate([np.arange(-2, 300), np.random.default_rng(2).uniform(0, 80, 500),
+                         [np.nan, np.inf]])
+    got, expected = t_quantile(p, df), stats.t.ppf(p, df)
+    assert got.dtype == expected.dtype
+    assert np.array_equal(got, expected, equal_nan=True)
+    for d in (1, 4, 7.5, 0, np.nan):
+        one, scipy_one = t_quantile(p, d), stats.t.ppf(p, d)
+        assert type(one) is type(scipy_one)
+        assert np.array_equal(one, scipy_one, equal_nan=True)
 
 
 def test_t_interval_matches_scipy():

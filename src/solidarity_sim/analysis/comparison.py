@@ -32,7 +32,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..batch.executors import Executor, using
 from ..batch.lock import writing
@@ -44,7 +43,7 @@ from ..results.crate import write_crate
 from ..results.files import read_json, read_table, write_csv, write_table
 from ..results.outcomes import Outcome
 from ..results.run_result import weekly_series
-from .statistics import CONFIDENCE, paired_difference, t_interval
+from .statistics import CONFIDENCE, paired_difference, t_interval, t_quantile
 
 SPENDING_TOLERANCE = 0.05
 """Relative difference in total state spending above which scenarios are flagged as unequal."""
@@ -219,7 +218,7 @@ def weekly_bands(weekly: pd.DataFrame, column: str, scale: float = 1.0,
     """
     g = weekly.groupby(["scenario", "week"], sort=False)[column]
     out = g.agg(["mean", "std", "count"]).reset_index()
-    half = stats.t.ppf(0.5 + confidence / 2, np.maximum(out["count"] - 1, 1)) * (
+    half = t_quantile(0.5 + confidence / 2, np.maximum(out["count"] - 1, 1)) * (
         out["std"].fillna(0.0) / np.sqrt(out["count"]))
     return pd.DataFrame({"scenario": out["scenario"], "week": out["week"],
                          "mean": scale * out["mean"], "low": scale * (out["mean"] - half),

@@ -10,10 +10,27 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy.special import stdtrit
 
 CONFIDENCE = 0.95
 """Level of every interval the analyses report."""
+
+
+def t_quantile(p: Any, df: Any) -> Any:
+    """The ``p`` quantile of Student's t with ``df`` degrees of freedom (scalars or arrays).
+
+    The same numbers as ``scipy.stats.t.ppf(p, df)``, from the special function it calls, with
+    its checks (NaN where ``df <= 0`` or ``p`` is outside [0, 1]; -inf and inf at 0 and 1),
+    without importing ``scipy.stats`` (about 0.35 s at the start of every command).
+    """
+    q, d = np.broadcast_arrays(np.asarray(p, dtype=float), np.asarray(df, dtype=float))
+    out = np.full(q.shape, np.nan)
+    valid = d > 0
+    inside = valid & (q > 0) & (q < 1)
+    out[inside] = stdtrit(d[inside], q[inside])
+    out[valid & (q == 0)] = -np.inf
+    out[valid & (q == 1)] = np.inf
+    return out[()] if out.ndim == 0 else out
 
 
 def t_interval(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
@@ -25,7 +42,7 @@ def t_interval(values: np.ndarray, confidence: float = CONFIDENCE) -> tuple[floa
     mean = float(x.mean())
     if x.size < 2:
         return mean, np.nan, np.nan
-    half = stats.t.ppf(0.5 + confidence / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
+    half = t_quantile(0.5 + confidence / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
     return mean, mean - half, mean + half
 
 
@@ -41,7 +58,7 @@ def welch_interval(a: np.ndarray, b: np.ndarray, confidence: float = CONFIDENCE
     if se == 0:
         return float(diff), float(diff)
     df = (va + vb) ** 2 / (va ** 2 / (a.size - 1) + vb ** 2 / (b.size - 1))
-    half = stats.t.ppf(0.5 + confidence / 2, df) * se
+    half = t_quantile(0.5 + confidence / 2, df) * se
     return float(diff - half), float(diff + half)
 
 

@@ -146,6 +146,19 @@ def check_executor_options(args: argparse.Namespace) -> None:
                            "scheduler are started with `dask worker`; leave --workers out")
 
 
+def start_workers_early(args: argparse.Namespace) -> None:
+    """Start the local pool's fork server now if the options ask for a local pool.
+
+    It imports the model and loads its compiled loops (about 1.5 s) while the command goes on
+    (imports, scenarios, stored runs), instead of when the first run is submitted. Call it
+    after :func:`check_executor_options`.
+    """
+    if (args.executor or "local") == "local" and not args.scheduler and args.workers != 1:
+        from ..batch.executors import start_fork_server
+
+        start_fork_server()
+
+
 def open_executor(args: argparse.Namespace):
     """The executor ``--executor``, ``--workers`` and ``--scheduler`` ask for (a context manager).
 

@@ -14,6 +14,7 @@ from .common import (
     output_folder,
     overrides,
     run_batch,
+    start_workers_early,
 )
 
 
@@ -91,6 +92,7 @@ def precision_of(args: argparse.Namespace):
 def handle(args: argparse.Namespace) -> int:
     """Run the comparison, print its headline table, write its tables and report."""
     _check_arguments(args)
+    start_workers_early(args)
     from ..analysis.comparison import resolve
     from ..batch.lock import writing
 
@@ -105,6 +107,10 @@ def handle(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace, scenarios: list, precision: object, out: Path) -> int:
     """Run the comparison into ``out`` (locked), print its table, write its files."""
     from ..analysis.comparison import OUTCOMES, comparison_store, run_comparison, spending_gaps
+    from ..results.crate import load_library, write_crate
+    from ..viz.report import headline_table, pairs_table, write_report
+
+    load_library()  # with matplotlib, while the fork server starts the workers
 
     names = [s.name for s in scenarios]
     total = len(scenarios) * args.replications
@@ -126,8 +132,6 @@ def _compare(args: argparse.Namespace, scenarios: list, precision: object, out: 
     comparison.save(out)  # the runs are kept even if the report fails
 
     from ..analysis.comparison import pairwise
-    from ..results.crate import write_crate
-    from ..viz.report import headline_table, pairs_table, write_report
 
     write_report(comparison, out, elapsed)
     write_crate(out)

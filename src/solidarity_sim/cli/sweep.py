@@ -7,7 +7,12 @@ import signal
 import sys
 from pathlib import Path
 
-from .common import add_executor_options, check_executor_options, open_executor
+from .common import (
+    add_executor_options,
+    check_executor_options,
+    open_executor,
+    start_workers_early,
+)
 
 
 def register(subparsers) -> None:
@@ -25,13 +30,17 @@ def register(subparsers) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Load the experiment, run its missing runs and say where the results are."""
+    check_executor_options(args)
+    start_workers_early(args)
     from ..batch.experiment import load_experiment
 
-    check_executor_options(args)
     experiment = load_experiment(args.experiment)
     out = Path(args.out) if args.out else Path("results") / "sweeps" / experiment.name
 
     from ..batch.sweep import run_sweep
+    from ..results.crate import load_library
+
+    load_library()  # for the metadata written after the runs, while the fork server starts
 
     executor = open_executor(args)
     signal.signal(signal.SIGTERM, _interrupt)  # batch systems stop jobs with SIGTERM

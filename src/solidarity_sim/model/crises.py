@@ -17,8 +17,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import kernels
-
 ACTIVE = 0.05
 """Intensity above which a crisis counts as under way (emergence, shading in figures)."""
 
@@ -143,6 +141,8 @@ class CrisisSchedule:
 
     def need(self, t: int, base_need: np.ndarray) -> np.ndarray:
         """Need in week ``t``: base need plus the intensity of each crisis that hit the citizen."""
+        from . import kernels  # not at the top: reading a scenario needs no Numba
+
         need = base_need.copy()
         for hit, level in zip(self.hit, self.profiles[:, t], strict=True):
             if level > 0:
@@ -156,6 +156,8 @@ class CrisisSchedule:
         search, second jobs, care, illness); a pandemic's confinement frees time for those it
         did not hit.
         """
+        from . import kernels
+
         avail = base.copy()
         for crisis, hit, level in zip(self.crises, self.hit, self.profiles[:, t], strict=True):
             if level > 0 and crisis["strain"] > 0:  # x - d is x + (-d), exactly

@@ -1,7 +1,8 @@
 """The weekly series of a run, declared once: name, unit, meaning and how each is measured.
 
 Measurements are pure functions of the town, gathered in one place (:func:`week_row`, run once a
-week, after the week's processes); Mesa's ``DataCollector`` collects them through
+week, after the week's processes); Mesa's ``DataCollector``
+(:class:`~solidarity_sim.model.solidarity_model.WeeklySeries`) collects them through
 :func:`reporters`. *Flows* (joins, quits, need met, ...) are added up by the processes during the
 week in ``town.flows``; the other series are read from the arrays. Nothing here changes state.
 """
@@ -12,10 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import mesa
 import numpy as np
 
-from . import kernels
 from .policies import SPENDING_ITEMS
 from .records import gini, mean, mean_sd
 
@@ -33,6 +32,8 @@ class Week:
     """
 
     def __init__(self, town: Town):
+        from . import kernels  # not at the top: reading the series' names needs no Numba
+
         pop, csos = town.pop, town.cso_table
         self.town = town
         self.active = csos.active
@@ -163,25 +164,6 @@ def week_row(town: Town) -> dict[str, float]:
     week = Week(town)
     flows = town.flows
     return {s.name: flows[s.name] if s.value is None else s.value(week) for s in SERIES}
-
-
-class WeeklySeries(mesa.DataCollector):
-    """Mesa's ``DataCollector`` of the weekly series, one model reporter per series.
-
-    A week's values are numbers measured once, by :func:`week_row` (``model.last_row``), so it
-    stores them as they are: Mesa's own ``collect`` would call every reporter and deep-copy its
-    value, which costs more than measuring the week.
-    """
-
-    def __init__(self):
-        super().__init__(model_reporters=reporters())
-
-    def collect(self, model: Any) -> None:
-        """Store the week just simulated (``model.last_row``)."""
-        if hasattr(self, "_collection_steps"):  # Mesa 3.5 keeps the time of every collection
-            self._collection_steps.append(model.time)
-        for name, value in model.last_row.items():
-            self.model_vars[name].append(value)
 
 
 def reporters() -> dict[str, Callable[[Any], float]]:

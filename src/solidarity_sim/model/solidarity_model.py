@@ -15,7 +15,26 @@ from .agents import CSO, Citizen, State
 from .build import build_town
 from .events import Event, make_event
 from .scenario import Scenario, ScenarioError, load_scenario
-from .series import FLOWS, WeeklySeries, week_row
+from .series import FLOWS, reporters, week_row
+
+
+class WeeklySeries(mesa.DataCollector):
+    """Mesa's ``DataCollector`` of the weekly series, one model reporter per series.
+
+    A week's values are numbers measured once, by :func:`week_row` (``model.last_row``), so it
+    stores them as they are: Mesa's own ``collect`` would call every reporter and deep-copy its
+    value, which costs more than measuring the week.
+    """
+
+    def __init__(self):
+        super().__init__(model_reporters=reporters())
+
+    def collect(self, model: Any) -> None:
+        """Store the week just simulated (``model.last_row``)."""
+        if hasattr(self, "_collection_steps"):  # Mesa 3.5 keeps the time of every collection
+            self._collection_steps.append(model.time)
+        for name, value in model.last_row.items():
+            self.model_vars[name].append(value)
 
 
 def forget(model: mesa.Model) -> None:

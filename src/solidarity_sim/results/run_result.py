@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -23,10 +23,12 @@ from ..model.csos import ORIGINS, CSOTable, F
 from ..model.events import Event
 from ..model.population import NEVER
 from ..model.scenario import Scenario, load_scenario
-from ..model.solidarity_model import SolidarityModel, forget
 from ..versions import library_versions, package_version
 from .crate import write_crate
 from .files import make_folder, read_json, read_table, save_figure, write_json, write_table
+
+if TYPE_CHECKING:
+    from ..model.solidarity_model import SolidarityModel
 
 
 @dataclass
@@ -134,6 +136,8 @@ def run(scenario: str | Path | Scenario = "baseline", *, seed: int = 0, weeks: i
     changes = dict(overrides or {})
     if weeks is not None:
         changes["weeks"] = weeks
+    from ..model.solidarity_model import SolidarityModel, forget  # Mesa and Numba: when run
+
     resolved = load_scenario(scenario, changes)
     started = time.perf_counter()
     model = SolidarityModel(resolved, rng=seed)
@@ -163,6 +167,8 @@ def weekly_series(scenario: Scenario, seed: int) -> pd.DataFrame:
         scenario: The resolved scenario.
         seed: The run's seed.
     """
+    from ..model.solidarity_model import SolidarityModel, forget
+
     model = SolidarityModel(scenario, rng=seed)
     try:
         model.run()

@@ -191,10 +191,29 @@ def figures(comparison: Comparison) -> dict[str, Figure]:
 
 
 def png(fig: Figure) -> bytes:
-    """Render a figure as PNG bytes."""
+    """Render a figure as PNG bytes at 100 dpi.
+
+    On the Agg canvas with matplotlib's default saving settings, the canvas writes the PNG in
+    one draw (which lays the figure out and renders it); ``savefig`` would first draw it once
+    more without rendering, to lay it out, for the same bytes (a fifth of the time). Anything
+    else goes through ``savefig``.
+    """
+    from matplotlib import rcParams
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
+    if (type(fig.canvas) is FigureCanvasAgg and fig.dpi == 100
+            and all(rcParams[key] == value for key, value in _SAVEFIG_DEFAULTS.items())):
+        fig.canvas.print_png(buffer)
+    else:
+        fig.savefig(buffer, format="png", dpi=100)
     return buffer.getvalue()
+
+
+_SAVEFIG_DEFAULTS = {"savefig.bbox": None, "savefig.facecolor": "auto",
+                     "savefig.edgecolor": "auto", "savefig.transparent": False,
+                     "savefig.orientation": "portrait"}
+"""Settings under which :func:`png`'s one draw writes what ``savefig`` writes."""
 
 
 # -- HTML -----------------------------------------------------------------------------------------
@@ -325,8 +344,9 @@ def answer(comparison: Comparison) -> str:
 def _precision(comparison: Comparison) -> str:
     """How precise the differences are: the target if one was set, and the gain of pairing."""
     summary = comparison.summary
-    saving = pd.concat([summary["pairing_saving"],
-                        pairwise(comparison.runs)["pairing_saving"]]).dropna()
+    parts = [part for part in (summary["pairing_saving"].dropna(),
+                               pairwise(comparison.runs)["pairing_saving"].dropna()) if len(part)]
+    saving = pd.concat(parts) if parts else pd.Series(dtype=float)  # two scenarios: no pairs
     text = (f"<p>Every mean has a Monte Carlo standard error (the spread of the mean over "
             f"repeated comparisons of {len(comparison.seeds)} replications; 'Every number' "
             "lists them). Because replications share seeds, the paired differences are far "
