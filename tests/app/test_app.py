@@ -181,10 +181,13 @@ def test_town_picture_is_laid_out_once_and_recoloured_by_role():
     xy, background = picture.xy.copy(), picture.background
     off = np.linalg.norm(xy - picture.centres[model.pop.nbhd], axis=1)
     assert off.max() <= TownPicture.RADIUS
-    model.press("migration")
+    model.press("migration")  # arrivals join the population arrays during the run
     run(model, 30)
     picture.update(model.town)
-    assert np.array_equal(picture.xy, xy) and picture.background is background
+    assert len(picture.xy) == model.pop.size > len(xy)
+    assert np.array_equal(picture.xy[:len(xy)], xy) and picture.background is background
+    off = np.linalg.norm(picture.xy - picture.centres[model.pop.nbhd], axis=1)
+    assert off.max() <= TownPicture.RADIUS  # newcomers too, in their neighbourhood's disc
     colours = picture.citizens.get_facecolors()
     vols = model.pop.volunteer
     assert vols.any()

@@ -70,13 +70,10 @@ class TownPicture:
     """Size of both layers, in inches."""
 
     def __init__(self, town: Town, seed: int):
-        rng = np.random.default_rng([seed, 0x70776E])  # 'town': its own stream
-        pop = town.pop
+        self._rng = np.random.default_rng([seed, 0x70776E])  # 'town': its own stream
         self.centres = neighbourhood_centres(town.n_neighbourhoods)
-        radius = self.RADIUS * np.sqrt(rng.random(pop.size))
-        angle = 2 * np.pi * rng.random(pop.size)
-        self.xy = self.centres[pop.nbhd] + radius[:, None] * np.column_stack(
-            (np.cos(angle), np.sin(angle)))
+        self.xy = np.zeros((0, 2))
+        self._place_new_citizens(town)
         self.cso_xy = np.zeros((0, 2))
         self.background = png(self._background(town))
 
@@ -115,6 +112,18 @@ class TownPicture:
                    frameon=False, handletextpad=0.2, columnspacing=1.0)
         return fig
 
+    def _place_new_citizens(self, town: Town) -> None:
+        """Give citizens added since the last frame (a migration's arrivals) a place.
+
+        Each gets a place in their neighbourhood's disc; their ties are not drawn (the
+        background is drawn once).
+        """
+        nbhd = town.pop.nbhd[len(self.xy):]
+        radius = self.RADIUS * np.sqrt(self._rng.random(nbhd.size))
+        angle = 2 * np.pi * self._rng.random(nbhd.size)
+        self.xy = np.vstack((self.xy, self.centres[nbhd] + radius[:, None] * np.column_stack(
+            (np.cos(angle), np.sin(angle)))))
+
     def _place_new_csos(self, town: Town) -> None:
         """Give CSOs founded since the last frame a place near their home's centre."""
         homes = town.cso_table.home
@@ -127,7 +136,10 @@ class TownPicture:
     def update(self, town: Town) -> None:
         """Recolour the citizens and redraw the CSOs and the volunteers' links for this week."""
         pop, csos = town.pop, town.cso_table
+        self._place_new_citizens(town)
         self._place_new_csos(town)
+        if len(self.xy) > len(self.citizens.get_offsets()):
+            self.citizens.set_offsets(self.xy)
         colours = self._colours[roles(pop)]
         colours[:, 3] = pop.present  # newcomers appear when they arrive
         self.citizens.set_facecolors(colours)
