@@ -163,14 +163,18 @@ def sensitivity_figure(table: pd.DataFrame, method: str, labels: dict[str, str],
         fig, axes = plt.subplots(1, len(outcomes), squeeze=False, layout="constrained",
                                  figsize=(max(6.5, 4.6 * len(outcomes)),
                                           0.35 * table["parameter"].nunique() + 2.2))
-        for ax, outcome in zip(axes[0], outcomes, strict=True):
+        order = list(table.loc[table["outcome"] == outcomes[0], "parameter"])
+        for k, (ax, outcome) in enumerate(zip(axes[0], outcomes, strict=True)):
             rows = table[table["outcome"] == outcome]
             if method == "morris":
                 morris_scatter(rows, ax)
             else:
                 index_bars(rows, ax, xlabel=INDEX_LABEL[method])
                 ax.get_legend().remove()
-            ax.set_title(labels.get(outcome, outcome), fontsize="medium")
+                if k > 0 and list(rows["parameter"]) == order:  # the first panel names them
+                    ax.set_ylabel("")
+                    ax.tick_params(labelleft=False)
+            ax.set_title(labels.get(outcome, outcome), fontsize="medium", wrap=True)
         if method != "morris":
             fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center",
                        ncols=2)
