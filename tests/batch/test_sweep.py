@@ -149,6 +149,17 @@ def test_two_local_workers_give_the_serial_table_and_a_rerun_computes_nothing(se
     assert load_table(tmp_path / "out")["worker"].nunique() == 2
 
 
+def as_from_a_shell() -> None:
+    """In the child before it starts: Ctrl-C and SIGTERM delivered and handled as by default.
+
+    A command started from a shell gets them so; a test worker's process may have inherited
+    them ignored or blocked (both pass on to children), and the sweep would then run on.
+    """
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 @pytest.fixture(scope="module")
 def longer(tmp_path_factory):
     """The smoke experiment with six replications (24 runs) and its serial table: enough runs
@@ -166,7 +177,8 @@ def longer(tmp_path_factory):
 def test_stopped_then_rerun_gives_the_uninterrupted_dataset(longer, tmp_path, stop):
     toml, serial = longer
     out = tmp_path / "out"
-    proc = sweep_cli(toml, "--out", out, "--workers", "2", start_new_session=True)
+    proc = sweep_cli(toml, "--out", out, "--workers", "2", start_new_session=True,
+                     preexec_fn=as_from_a_shell)
     try:
         wait_for_runs(out, 2, proc)
         os.kill(proc.pid, stop)

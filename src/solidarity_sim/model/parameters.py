@@ -278,9 +278,8 @@ SCHEMA: dict[str, Any] = {
                                     basis="assumption (strength); direction: "
                                           f"{SOLIDUS}, factor 06"),
         "scalability_growth": share(0.6, "Weekly chance of adding the next neighbourhood to "
-                                          "the catchment, at full scalability and recognition, "
-                                          "no load and no need met there (times 1 - min(load "
-                                          "trend, 3) / 3 and 2 x gap - 1 of that "
+                                          "the catchment, at full scalability and recognition "
+                                          "and no need met there (times 2 x gap - 1 of that "
                                           "neighbourhood, 0 at or below one half).",
                                     unit="per week", basis=f"assumption (strength); direction: "
                                                            f"{SOLIDUS}, factor 06 (recognition "

@@ -45,8 +45,8 @@ LOAD_MEMORY = 26.0
 average): territory follows lasting demand, not a few weeks' surge (assumption)."""
 
 LOAD_FULL = 3.0
-"""Load trend at which a CSO no longer extends its catchment and its retreat hazard is largest
-(ODD 7.7; assumption)."""
+"""Load trend at which an unmanaged CSO's retreat from its catchment is most likely (ODD 7.7;
+assumption)."""
 
 NO_DEMAND = 1e-9
 """Demand below which a CSO counts as having none."""
@@ -448,10 +448,11 @@ def scale_steps(town: Town, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Which CSOs extend their catchment by a neighbourhood this week, and which retreat (06, 04).
 
     Two balancing loops (ODD 7.7), judged on the load over about half a year
-    (:data:`LOAD_MEMORY`). A recognised, managed CSO with spare capacity extends into the next
-    neighbourhood when most of the need there goes unmet (recognition brings demand from beyond
-    its catchment, management turns it into reach): the pull is ``2 gap - 1`` of that
-    neighbourhood, 0 at or below one half, so extending stops once the need next door is met.
+    (:data:`LOAD_MEMORY`). A recognised, managed CSO extends into the next neighbourhood when
+    most of the need there goes unmet (recognition brings demand from beyond its catchment,
+    management turns it into reach, and it recruits there too, so being busy does not hold it
+    back): the pull is ``2 gap - 1`` of that neighbourhood, 0 at or below one half, so extending
+    stops once the need next door is met.
     An unmanaged CSO gives up its farthest neighbourhood only when asked for more than its
     volunteers can give at their utmost (a load trend above :data:`OVERLOAD_MAX`), the more the
     further above; retreating lowers its load.
@@ -592,9 +593,10 @@ def found_associations(town: Town, t: int) -> None:
     In a neighbourhood outside every catchment whose residents have need that welfare leaves,
     the number of associations founded in a week is Poisson with mean ``founding_rate`` x
     residents / 10,000 / 52 ([SOLIDUS] 'The findings': actions 'arose as gaps in welfare state
-    provision occurred'). A hole left by a closed or retreating CSO is filled (a balancing loop
-    on coverage), so foundings replace closures ([NCCS-2015], [GUIDESTAR]); served
-    neighbourhoods found none. A new association has practice levels drawn like the initial
+    provision occurred'). A hole left by a closed or retreating CSO is filled, by a neighbour
+    extending into it (:func:`scale_steps`) or by a founding: a balancing loop on coverage that
+    keeps a calm town's CSOs turning over ([NCCS-2015], [GUIDESTAR]); served neighbourhoods
+    found none. A new association has practice levels drawn like the initial
     CSOs', their catchment (``initial_scale``) and the initial budget. Draws come from the
     ``founding`` stream (one Poisson draw per neighbourhood a week).
     """
