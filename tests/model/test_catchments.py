@@ -38,6 +38,7 @@ def test_sums_and_maxima_match_the_dense_matrix(pairs_list, seed):
     reach = np.zeros((6, K))
     reach[cso, nbhd] = 1.0
     np.testing.assert_allclose(pairs.nbhd_sum(by_cso), by_cso @ reach)
+    np.testing.assert_array_equal(pairs.served(), reach.any(axis=0))
 
 
 def test_choice_follows_the_weights_within_a_cell():

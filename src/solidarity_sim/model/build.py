@@ -91,8 +91,7 @@ def cover_town(town: Town) -> None:
     """
     csos = town.cso_table
     while True:
-        served = np.zeros(town.n_neighbourhoods, bool)
-        served[town.pairs.cell // 2] = True
+        served = town.pairs.served()
         grew = False
         for j in np.flatnonzero(csos.active & (town.frontier >= 0)):
             if not served[town.frontier[j]]:

@@ -56,6 +56,12 @@ class Catchments:
         """Sum pair values over each CSO."""
         return np.bincount(self.cso, weights=values, minlength=n_csos)
 
+    def served(self) -> np.ndarray:
+        """Whether some CSO serves each neighbourhood."""
+        out = np.zeros(self.n_cells // 2, bool)
+        out[self.cell // 2] = True
+        return out
+
     def nbhd_sum(self, by_cso: np.ndarray) -> np.ndarray:
         """Sum a per-CSO value over the CSOs serving each neighbourhood."""
         first = self.group == 0

@@ -603,9 +603,7 @@ def found_associations(town: Town, t: int) -> None:
     c, rng = town.p["csos"], town.streams["founding"]
     k_n = town.n_neighbourhoods
     welfare_gap = town.welfare_gap()
-    unserved = np.ones(k_n, bool)
-    unserved[town.pairs.cell // 2] = False
-    unserved &= welfare_gap.remaining_nbhd > 0
+    unserved = ~town.pairs.served() & (welfare_gap.remaining_nbhd > 0)
     counts = rng.poisson(c["founding_rate"] * welfare_gap.residents / 10_000 / WEEKS_PER_YEAR
                          * unserved)
     if not counts.any():
