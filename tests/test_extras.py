@@ -34,6 +34,7 @@ DISTRIBUTIONS = {  # the distributions of each extra, as named in pyproject.toml
     "dask": {"dask"},
     "survival": {"lifelines"},
     "decide": {"ema-workbench", "optuna"},
+    "abc": {"pyabc"},
 }
 
 
@@ -65,7 +66,7 @@ def test_the_core_dependencies_hold_none_of_the_extras():
         assert {name(r) for r in extras[extra]} == distributions, extra
         assert not core & distributions, extra
     assert extras["dask"] == ["dask[distributed]>=2024.1"]
-    assert extras["all"] == ["solidarity-sim[app,film,dask,survival,decide]"]
+    assert extras["all"] == ["solidarity-sim[app,film,dask,survival,decide,abc]"]
     assert "solidarity-sim[film]" in extras["app"]
     assert "solidarity-sim[all]" in extras["dev"]
     assert {"pytest", "pytest-xdist", "hypothesis", "ruff", "jsonschema", "playwright",

@@ -20,7 +20,8 @@ __version__ = package_version()
 
 _LAZY = {"SolidarityModel": ".model.solidarity_model", "RunResult": ".results.run_result",
          "run": ".results.run_result",
-         "compare": ".analysis.comparison", "run_figure": ".viz.run_plots"}
+         "compare": ".analysis.comparison", "run_figure": ".viz.run_plots",
+         "load_posterior": ".batch.uncertainty"}
 
 __all__ = [
     "RunResult",
@@ -30,6 +31,7 @@ __all__ = [
     "__version__",
     "bundled_scenarios",
     "compare",
+    "load_posterior",
     "load_scenario",
     "run",
     "run_figure",

@@ -30,6 +30,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
             "imageio_ffmpeg"),
     "film": ("imageio", "imageio_ffmpeg"),
     "dask": ("dask", "distributed"),
+    "abc": ("pyabc",),
     "survival": ("lifelines",),
     "decide": ("ema_workbench", "optuna"),
 }

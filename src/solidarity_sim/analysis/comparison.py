@@ -36,6 +36,7 @@ import pandas as pd
 from ..batch.executors import Executor, using
 from ..batch.lock import writing
 from ..batch.store import RunStore, Stored, execute, opened, raise_failures
+from ..batch.uncertainty import RUNS_PER_SET, Posterior, uncertainty_of
 from ..model.calendar import WEEKS_PER_YEAR
 from ..model.scenario import Scenario, ScenarioError, load_scenario
 from ..model.streams import derive_seed
@@ -43,7 +44,7 @@ from ..results.crate import write_crate
 from ..results.files import read_json, read_table, write_csv, write_table
 from ..results.outcomes import Outcome
 from ..results.run_result import weekly_series
-from .statistics import CONFIDENCE, paired_difference, t_interval, t_quantile
+from .statistics import CONFIDENCE, paired_difference, t_interval, t_quantile, variance_split
 
 SPENDING_TOLERANCE = 0.05
 """Relative difference in total state spending above which scenarios are flagged as unequal."""
@@ -106,11 +107,35 @@ def outcome_values(ts: pd.DataFrame) -> dict[str, float]:
 
 
 def _by_replication(runs: pd.DataFrame) -> tuple[list[str], pd.DataFrame]:
-    """Scenario names in order, and the values with one column per (outcome, scenario)."""
+    """Scenario names in order, and the values with one column per (outcome, scenario).
+
+    Under parameter uncertainty (a ``parameter_set`` column) the rows are the posterior sets,
+    each the mean of its runs: the sets are independent draws, the runs of one set are not, so
+    every interval is taken over sets.
+    """
     names = list(dict.fromkeys(runs["scenario"]))
-    wide = runs.pivot_table(index="replication", columns=["outcome", "scenario"],
+    index = "parameter_set" if "parameter_set" in runs.columns else "replication"
+    wide = runs.pivot_table(index=index, columns=["outcome", "scenario"],
                             values="value", dropna=False)
     return names, wide
+
+
+def _parameter_shares(runs: pd.DataFrame, name: str, reference: str, outcome: str
+                      ) -> dict[str, float]:
+    """Share of the variance that comes from parameter sets (NaN without them).
+
+    Of the scenario's values (``parameter_share``) and of its paired difference from the
+    reference (``diff_parameter_share``).
+    """
+    if "parameter_set" not in runs.columns:
+        return {"parameter_share": np.nan, "diff_parameter_share": np.nan}
+    rows = runs[runs["outcome"] == outcome]
+    own, ref = (rows[rows["scenario"] == n].set_index("replication") for n in (name, reference))
+    diff = own["value"] - ref["value"].reindex(own.index)
+    return {"parameter_share": variance_split(own["value"], own["parameter_set"])[
+                "parameter_share"],
+            "diff_parameter_share": np.nan if name == reference else variance_split(
+                diff, own["parameter_set"])["parameter_share"]}
 
 
 def summarise(runs: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
@@ -126,7 +151,9 @@ def summarise(runs: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFram
         Monte Carlo standard error ``se``, the paired difference from the reference ``diff``
         with ``diff_low``, ``diff_high`` and its standard error ``diff_se``, Welch's unpaired
         interval ``unpaired_low``, ``unpaired_high``, the share of the difference's variance
-        that pairing saved ``pairing_saving``, and a ``verdict``.
+        that pairing saved ``pairing_saving``, a ``verdict``, and under parameter uncertainty
+        the share of the variance that comes from the parameters, of the values
+        (``parameter_share``) and of the difference (``diff_parameter_share``; NaN otherwise).
     """
     names, wide = _by_replication(runs)
     rows = []
@@ -146,6 +173,7 @@ def summarise(runs: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFram
             else:
                 ref = wide[(outcome.name, names[0])].to_numpy()
                 row.update(paired_difference(x, ref, outcome.better, confidence))
+            row.update(_parameter_shares(runs, name, names[0], outcome.name))
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -278,6 +306,8 @@ class Comparison:
         runs: Tidy outcomes: one row per scenario, replication and outcome.
         weekly: The weekly series: one row per scenario, replication and week.
         precision: The precision it was run to, if any.
+        uncertainty: How the posterior's sets were drawn (:meth:`Posterior.spec`), or None
+            when every run has the scenario's own parameters (intervals hold chance only).
     """
 
     scenarios: list[Scenario]
@@ -286,6 +316,7 @@ class Comparison:
     runs: pd.DataFrame
     weekly: pd.DataFrame
     precision: Precision | None = None
+    uncertainty: dict[str, Any] | None = None
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -307,7 +338,7 @@ class Comparison:
         """
         out = Path(directory)
         store = comparison_store(out, self.scenarios, self.seed, len(self.seeds),
-                                 self.precision)
+                                 self.precision, self.uncertainty)
         with writing(out):
             if (out / "manifest.json").is_file():
                 store.open()  # refuses the folder of another comparison
@@ -335,7 +366,7 @@ class Comparison:
                      if isinstance(spec, dict) else None)
         return cls(scenarios, manifest["seed"], manifest["seeds"],
                    read_table(src / "runs.parquet", hint), read_table(src / "weekly.parquet", hint),
-                   precision)
+                   precision, manifest.get("uncertainty"))
 
 
 def resolve(scenarios: Sequence[str | Path | Scenario], weeks: int | None = None,
@@ -376,13 +407,16 @@ class CompareTask:
         index: The scenario's place in the comparison (0: the reference).
         replication: The replication.
         seed: Its seed (shared by every scenario).
-        scenario: The resolved scenario.
+        scenario: The resolved scenario (with its posterior set, under uncertainty).
+        parameter_set: Under parameter uncertainty, the group of replications that share a
+            posterior set (``replication // RUNS_PER_SET``); else None.
     """
 
     index: int
     replication: int
     seed: int
     scenario: Scenario
+    parameter_set: int | None = None
 
     @property
     def key(self) -> str:
@@ -391,8 +425,11 @@ class CompareTask:
 
     def row(self) -> dict[str, Any]:
         """The run's identity columns."""
-        return {"scenario": self.scenario.name, "replication": self.replication,
-                "seed": self.seed}
+        row = {"scenario": self.scenario.name, "replication": self.replication,
+               "seed": self.seed}
+        if self.parameter_set is not None:
+            row["parameter_set"] = self.parameter_set
+        return row
 
 
 def run_compare_task(task: CompareTask) -> Stored:
@@ -402,16 +439,20 @@ def run_compare_task(task: CompareTask) -> Stored:
 
 
 def comparison_store(out: str | Path, scenarios: Sequence[Scenario], seed: int,
-                     replications: int, precision: Precision | None = None) -> RunStore:
+                     replications: int, precision: Precision | None = None,
+                     uncertainty: Mapping[str, Any] | None = None) -> RunStore:
     """The run store of a comparison: identified by its scenarios, seed and replications.
 
     A comparison run to a precision is identified by the precision (targets, first round and
-    cap) instead of its number of replications, which it finds as it goes.
+    cap) instead of its number of replications, which it finds as it goes; one under
+    parameter uncertainty also by the posterior (``uncertainty``: :meth:`Posterior.spec`).
     """
     identity = {"scenarios": {scenario_key(i): {"name": s.name, "hash": s.hash}
                               for i, s in enumerate(scenarios)}, "seed": seed,
                 "replications": replications if precision is None else precision.spec(),
                 "outcomes": {o.name: o.spec() for o in OUTCOMES}}
+    if uncertainty is not None:
+        identity["uncertainty"] = dict(uncertainty)
     manifest = {
         "package": "solidarity-sim", "origin": " vs ".join(s.name for s in scenarios),
         "seed": seed, "seeds": [derive_seed(seed, k) for k in range(replications)],
@@ -420,6 +461,8 @@ def comparison_store(out: str | Path, scenarios: Sequence[Scenario], seed: int,
                        "overrides": dict(s.overrides), "parameters": s.params}
                       for s in scenarios],
     }
+    if uncertainty is not None:
+        manifest["uncertainty"] = dict(uncertainty)
     return RunStore(out, "comparison", identity, tables=("series",), manifest=manifest,
                     what="set of scenarios, seed or replications")
 
@@ -477,7 +520,8 @@ def run_comparison(scenarios: Sequence[str | Path | Scenario], *, replications: 
                    overrides: Mapping[str, Any] | None = None, workers: int | None = None,
                    executor: Executor | None = None, out: str | Path | None = None,
                    progress: Callable[[int, int], None] | None = None,
-                   precision: Precision | None = None) -> Comparison:
+                   precision: Precision | None = None,
+                   uncertainty: Posterior | None = None) -> Comparison:
     """Run every scenario ``replications`` times with shared seeds; collect the results.
 
     Args:
@@ -496,6 +540,10 @@ def run_comparison(scenarios: Sequence[str | Path | Scenario], *, replications: 
         precision: Add replications in rounds (from ``precision.start``) until every paired
             interval of its outcomes is narrow enough or ``precision.cap`` is reached;
             ``replications`` is then ignored.
+        uncertainty: A posterior (:func:`~solidarity_sim.batch.uncertainty.load_posterior`):
+            replication ``k`` of every scenario runs with its set ``k // 2`` (a scenario's own
+            overrides win), and intervals are taken over sets, so that they hold parameter
+            uncertainty as well as chance. None: every run has the scenario's parameters.
 
     Returns:
         The :class:`Comparison`.
@@ -512,20 +560,31 @@ def run_comparison(scenarios: Sequence[str | Path | Scenario], *, replications: 
         raise ValueError(f"replications must be at least 1, not {replications}")
     resolved = resolve(scenarios, weeks, overrides)
     n = replications if precision is None else precision.start
-    with (opened(comparison_store(out, resolved, seed, n, precision) if out else None)
+    spec = uncertainty.spec() if uncertainty is not None else None
+    with (opened(comparison_store(out, resolved, seed, n, precision, spec) if out else None)
           as store, using(executor, workers, n * len(resolved)) as engine):
         while True:
             seeds = [derive_seed(seed, k) for k in range(n)]
-            tasks = [CompareTask(i, k, seeds[k], scenario) for k in range(n)
+            tasks = [_task(i, k, seeds[k], scenario, uncertainty) for k in range(n)
                      for i, scenario in enumerate(resolved)]
             done = execute(engine, run_compare_task, tasks, store=store, progress=progress)
             raise_failures(done, store)
             comparison = _assemble(resolved, seed, seeds, tasks, done)
+            comparison.uncertainty = spec
             more = n if precision is None else precision.next_count(comparison.runs, n)
             if more == n:
                 comparison.precision = precision
                 return comparison
             n = more
+
+
+def _task(index: int, replication: int, seed: int, scenario: Scenario,
+          uncertainty: Posterior | None) -> CompareTask:
+    """One run; under parameter uncertainty with the replication's posterior set."""
+    if uncertainty is None:
+        return CompareTask(index, replication, seed, scenario)
+    return CompareTask(index, replication, seed, uncertainty.apply(scenario, replication),
+                       replication // RUNS_PER_SET)
 
 
 def _assemble(scenarios: list[Scenario], seed: int, seeds: list[int],
@@ -536,7 +595,7 @@ def _assemble(scenarios: list[Scenario], seed: int, seeds: list[int],
             for task in ordered for o in OUTCOMES]
     weekly = pd.concat([done[task.key].tables["series"].assign(**task.row())
                         for task in ordered], ignore_index=True)
-    front = ["scenario", "replication", "seed"]
+    front = list(ordered[0].row())
     weekly = weekly[front + [c for c in weekly.columns if c not in front]]
     return Comparison(scenarios, seed, seeds, pd.DataFrame(runs), weekly)
 
@@ -544,7 +603,7 @@ def _assemble(scenarios: list[Scenario], seed: int, seeds: list[int],
 def compare(scenarios: Sequence[str | Path | Scenario], *, replications: int = 10,
             seed: int = 0, weeks: int | None = None, overrides: Mapping[str, Any] | None = None,
             workers: int | None = None, executor: Executor | None = None,
-            out: str | Path | None = None) -> pd.DataFrame:
+            out: str | Path | None = None, uncertainty: str | None = None) -> pd.DataFrame:
     """Compare scenarios with common random numbers; return the tidy summary table.
 
     Args:
@@ -557,6 +616,10 @@ def compare(scenarios: Sequence[str | Path | Scenario], *, replications: int = 1
         workers: Processes in parallel when no ``executor`` is given (default: the usable cores).
         executor: Where to run (left open).
         out: A folder to store the runs in (and resume from).
+        uncertainty: ``"posterior"``: replication ``k`` runs with the bundled posterior's set
+            ``k // 2``, so the intervals hold parameter uncertainty too and the table gains the
+            share of variance from parameters (``parameter_share``, ``diff_parameter_share``);
+            ``None`` or ``"none"``: chance only.
 
     Returns:
         One row per scenario and outcome (see :func:`summarise`). For the runs themselves and
@@ -564,4 +627,4 @@ def compare(scenarios: Sequence[str | Path | Scenario], *, replications: int = 1
     """
     return run_comparison(scenarios, replications=replications, seed=seed, weeks=weeks,
                           overrides=overrides, workers=workers, executor=executor,
-                          out=out).summary
+                          out=out, uncertainty=uncertainty_of(uncertainty)).summary

@@ -114,3 +114,38 @@ def paired_difference(x: np.ndarray, ref: np.ndarray, better: int,
     return {"diff": diff, "diff_low": low, "diff_high": high, "unpaired_low": u_low,
             "unpaired_high": u_high, "verdict": difference_verdict(better, low, high),
             "diff_se": se, "pairing_saving": saving}
+
+
+def variance_split(values: np.ndarray, sets: np.ndarray) -> dict[str, float]:
+    """How much of the variance of ``values`` comes from parameter sets, how much from chance.
+
+    One-way random effects (law of total variance) over runs grouped by parameter set: the
+    chance variance is the mean variance within sets (sets with two runs or more), the
+    parameter variance the variance of the set means less the chance variance they still carry
+    (``within / runs per set``), floored at 0.
+
+    Args:
+        values: One value per run (NaN left out).
+        sets: The parameter set of each run.
+
+    Returns:
+        ``parameter_variance``, ``chance_variance`` and ``parameter_share`` (of their sum; NaN
+        without two sets or without a set of two runs).
+    """
+    x, g = np.asarray(values, dtype=float), np.asarray(sets)
+    keep = ~np.isnan(x)
+    x, g = x[keep], g[keep]
+    labels, index = np.unique(g, return_inverse=True)
+    sizes = np.bincount(index)
+    means = np.bincount(index, weights=x) / np.maximum(sizes, 1)
+    repeated = sizes >= 2
+    if len(labels) < 2 or not repeated.any():
+        return {"parameter_variance": np.nan, "chance_variance": np.nan,
+                "parameter_share": np.nan}
+    squares = np.bincount(index, weights=(x - means[index]) ** 2)
+    within = float(np.mean(squares[repeated] / (sizes[repeated] - 1)))
+    between = float(np.var(means, ddof=1))
+    parameter = max(0.0, between - within * float(np.mean(1 / sizes)))
+    total = parameter + within
+    return {"parameter_variance": parameter, "chance_variance": within,
+            "parameter_share": parameter / total if total > 0 else np.nan}

@@ -37,13 +37,14 @@ import pandas as pd
 
 from ..batch.executors import Executor, using
 from ..batch.store import RunStore, Stored, execute, opened, raise_failures
+from ..batch.uncertainty import RUNS_PER_SET, Posterior
 from ..model.calendar import WEEKS_PER_YEAR
 from ..model.parameters import FACTORS, SCHEMA
 from ..model.scenario import Scenario, load_scenario
 from ..model.streams import derive_seed
 from ..results.outcomes import Outcome
 from ..results.run_result import RunResult
-from .statistics import t_interval
+from .statistics import t_interval, variance_split
 
 GROUPS = ("calibration", "dynamics", "factors", "limits")
 LOW, HIGH = 0.2, 0.8
@@ -678,8 +679,10 @@ class ArmTask:
         replication: The run number of the arm.
         seed: Its seed (``derive_seed(seed, replication)``, shared by every arm).
         arm: The arm.
-        scenario: The arm's scenario, resolved once for all its runs (:meth:`Arm.resolve`).
+        scenario: The arm's scenario, resolved once for all its runs (:meth:`Arm.resolve`),
+            with the replication's posterior set under parameter uncertainty.
         statistics: The statistics the arm's checks need.
+        parameter_set: Under parameter uncertainty, ``replication // RUNS_PER_SET``.
     """
 
     index: int
@@ -688,6 +691,7 @@ class ArmTask:
     arm: Arm
     scenario: Scenario = field(hash=False)
     statistics: tuple[Statistic, ...]
+    parameter_set: int | None = None
 
     @property
     def key(self) -> str:
@@ -696,7 +700,10 @@ class ArmTask:
 
     def row(self) -> dict[str, Any]:
         """The run's identity columns."""
-        return {"arm": self.arm.label, "replication": self.replication, "seed": self.seed}
+        row = {"arm": self.arm.label, "replication": self.replication, "seed": self.seed}
+        if self.parameter_set is not None:
+            row["parameter_set"] = self.parameter_set
+        return row
 
 
 def arm_key(index: int) -> str:
@@ -723,7 +730,8 @@ def kept_result(stored: Stored) -> RunResult:
 
 def validation_store(out: str | Path, arms: Mapping[str, tuple[Arm, tuple[Statistic, ...]]],
                      seed: int, replications: int,
-                     scenarios: Mapping[str, Scenario] | None = None) -> RunStore:
+                     scenarios: Mapping[str, Scenario] | None = None,
+                     uncertainty: Mapping[str, Any] | None = None) -> RunStore:
     """The run store of a validation: identified by its arms, statistics, seed, replications.
 
     Args:
@@ -732,6 +740,8 @@ def validation_store(out: str | Path, arms: Mapping[str, tuple[Arm, tuple[Statis
         seed: The validation's seed.
         replications: Seeds per arm.
         scenarios: The arms' resolved scenarios, by label (resolved here if not given).
+        uncertainty: The posterior's :meth:`~solidarity_sim.batch.uncertainty.Posterior.spec`
+            under parameter uncertainty.
     """
     scenarios = scenarios or {label: arm.resolve() for label, (arm, _) in arms.items()}
     identity = {"seed": seed, "replications": replications, "arms": {
@@ -741,6 +751,8 @@ def validation_store(out: str | Path, arms: Mapping[str, tuple[Arm, tuple[Statis
         for i, (label, (arm, statistics)) in enumerate(arms.items())}}
     manifest = {"package": "solidarity-sim", "origin": "validate", "seed": seed,
                 "derivation": "replication k of every arm: derive_seed(seed, k)"}
+    if uncertainty is not None:
+        identity["uncertainty"] = manifest["uncertainty"] = dict(uncertainty)
     return RunStore(out, "validation", identity, tables=KEPT_TABLES, manifest=manifest,
                     what="set of checks, seed or replications")
 
@@ -755,7 +767,8 @@ def _statistic_name(statistic: Statistic) -> str:
 def validate(checks: Sequence[Check], *, replications: int = 20, seed: int = 0,
              workers: int | None = None, executor: Executor | None = None,
              out: str | Path | None = None,
-             progress: Callable[[int, int], None] | None = None) -> Validation:
+             progress: Callable[[int, int], None] | None = None,
+             uncertainty: Posterior | None = None) -> Validation:
     """Run every check over ``replications`` seeds and decide pass or fail.
 
     Args:
@@ -770,6 +783,9 @@ def validate(checks: Sequence[Check], *, replications: int = 20, seed: int = 0,
             arms); if it holds some runs of this same validation, only the missing runs are
             computed.
         progress: Called as ``progress(done, total)`` each time a run finishes.
+        uncertainty: A posterior: replication ``k`` of every arm runs with its set ``k // 2``
+            (an arm's own overrides win); intervals are taken over sets and the table adds the
+            share of each check's variance that comes from the parameters. None: chance only.
 
     Returns:
         The :class:`Validation`; its tables do not depend on the engine, ``workers`` or the
@@ -787,23 +803,32 @@ def validate(checks: Sequence[Check], *, replications: int = 20, seed: int = 0,
     scenarios = {label: arm.resolve() for label, (arm, _) in arms.items()}  # before any run
     runs = {label: replications * arm.runs for label, (arm, _) in arms.items()}
     seeds = [derive_seed(seed, k) for k in range(max(runs.values()))]
-    tasks = [ArmTask(i, k, seeds[k], arm, scenarios[label], statistics)
+    tasks = [ArmTask(i, k, seeds[k], arm, scenarios[label], statistics) if uncertainty is None
+             else ArmTask(i, k, seeds[k], arm, uncertainty.apply(scenarios[label], k), statistics,
+                          k // RUNS_PER_SET)
              for k in range(len(seeds))
              for i, (label, (arm, statistics)) in enumerate(arms.items()) if k < runs[label]]
-    with (opened(validation_store(out, arms, seed, replications, scenarios) if out else None)
-          as store, using(executor, workers, len(tasks)) as engine):
+    spec = uncertainty.spec() if uncertainty is not None else None
+    with (opened(validation_store(out, arms, seed, replications, scenarios, spec) if out
+                 else None) as store, using(executor, workers, len(tasks)) as engine):
         stored = execute(engine, run_arm_task, tasks, store=store, progress=progress)
     raise_failures(stored, store)
     done = {(t.arm.label, t.replication): (
         [float(stored[t.key].row[f"statistic_{i}"]) for i in range(len(t.statistics))],
         kept_result(stored[t.key]) if t.arm.keep else None) for t in tasks}
-    return _assemble(checks, arms, runs, seeds, seed, done)
+    return _assemble(checks, arms, runs, seeds, seed, done, uncertainty is not None)
 
 
 def _assemble(checks: Sequence[Check], arms: dict[str, tuple[Arm, tuple[Statistic, ...]]],
               runs: dict[str, int], seeds: list[int], seed: int,
-              done: dict[tuple[str, int], tuple[list[float], Any]]) -> Validation:
-    """Build the tables in check and replication order."""
+              done: dict[tuple[str, int], tuple[list[float], Any]],
+              by_set: bool = False) -> Validation:
+    """Build the tables in check and replication order.
+
+    With ``by_set`` (parameter uncertainty) each check's interval is taken over the means of
+    its posterior sets (replications ``k // RUNS_PER_SET``), and ``parameter_share`` says how
+    much of its variance comes from the parameters.
+    """
     def stat(arm: Arm, statistic: Statistic, k: int) -> float:
         return done[(arm.label, k)][0][arms[arm.label][1].index(statistic)]
 
@@ -819,7 +844,8 @@ def _assemble(checks: Sequence[Check], arms: dict[str, tuple[Arm, tuple[Statisti
                               where=per_arm[0] != 0) - 1.0
         else:
             value = per_arm[1] - per_arm[0]
-        mean, low, high = t_interval(value)
+        sets = np.arange(n) // RUNS_PER_SET
+        mean, low, high = t_interval(_set_means(value, sets) if by_set else value)
         rows.append({
             "group": check.group, "check": check.name, "target": check.describe_target(),
             "target_low": check.band.low, "target_high": check.band.high,
@@ -827,6 +853,8 @@ def _assemble(checks: Sequence[Check], arms: dict[str, tuple[Arm, tuple[Statisti
             "passed": check.band.contains(low, high),
             "reference": float(np.nanmean(per_arm[0])) if len(check.arms) == 2 else math.nan,
             "fmt": check.fmt, "unit": check.unit, "source": check.source,
+            **({"parameter_share": variance_split(value, sets)["parameter_share"]}
+               if by_set else {}),
         })
         values.extend({"check": check.name, "replication": k, "seed": s, "value": v}
                       for k, (s, v) in enumerate(zip(seeds[:n], value, strict=True)))
@@ -836,6 +864,12 @@ def _assemble(checks: Sequence[Check], arms: dict[str, tuple[Arm, tuple[Statisti
 
 
 # -- the table in words ---------------------------------------------------------------------------
+
+def _set_means(value: np.ndarray, sets: np.ndarray) -> np.ndarray:
+    """The mean of each set's values (NaN left out; NaN for a set without a value)."""
+    return np.array([np.nanmean(v) if np.isfinite(v).any() else np.nan
+                     for v in (value[sets == j] for j in np.unique(sets))])
+
 
 def _number(value: float, fmt: str) -> str:
     return "n/a" if math.isnan(value) else f"{value:{fmt}}"
@@ -851,6 +885,9 @@ def readable(table: pd.DataFrame) -> pd.DataFrame:
             f"{_number(r.value, r.fmt)} [{_number(r.ci_low, r.fmt)}, {_number(r.ci_high, r.fmt)}]"
             for r in table.itertuples()],
         "n": table["n"].astype(str),
+        **({"from parameters": table["parameter_share"].map(
+            lambda x: "n/a" if math.isnan(x) else f"{x:.0%}")}
+           if "parameter_share" in table.columns else {}),
         "result": np.where(table["passed"], "pass", "FAIL"),
         "source": table["source"],
     })

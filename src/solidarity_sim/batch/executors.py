@@ -250,6 +250,10 @@ class LocalExecutor(Executor):
             self._context.set_forkserver_preload(list(PRELOAD))
         self._pool: ProcessPoolExecutor | None = None
 
+    def pool(self) -> ProcessPoolExecutor:
+        """The process pool itself (started if need be), for libraries that take one (pyabc)."""
+        return self._ready_pool()
+
     def _ready_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             check_main_guard()

@@ -53,6 +53,7 @@ from ..model.scenario import (
 from ..model.series import COLUMNS
 from ..model.streams import derive_seed
 from ..results.outcomes import STATS, Outcome
+from .uncertainty import RUNS_PER_SET, UNCERTAINTY, Posterior, uncertainty_of
 
 METHODS = ("grid", "lhs", "sobol", "morris")
 FIXED_BY_EXPERIMENT = ("name", "description", "sources", "weeks")
@@ -69,6 +70,9 @@ TOP_KEYS: dict[str, Any] = {
                           high=100_000),
     "weeks": count(520, "Horizon of every run.", low=1, high=5200, unit="weeks"),
     "series": Param([], "list[str]", doc="Weekly series to keep in full."),
+    "uncertainty": Param("none", "str", choices=UNCERTAINTY,
+                         doc="'posterior': replication r runs with set r // 2 of the calibrated "
+                             "posterior (parameter uncertainty); 'none': chance only."),
     "fixed": {}, "design": {}, "parameters": {}, "outcomes": {},
 }
 DESIGN_KEYS: dict[str, Param] = {
@@ -138,6 +142,8 @@ class Experiment:
         factors: The varied parameters, in file order.
         outcomes: The outcomes kept, in file order.
         series: Weekly series kept in full.
+        uncertainty: The posterior replication ``r`` draws its set ``r // 2`` from (the design's
+            factors win over it), or None.
     """
 
     name: str
@@ -156,6 +162,7 @@ class Experiment:
     factors: tuple[Factor, ...]
     outcomes: tuple[Outcome, ...]
     series: tuple[str, ...]
+    uncertainty: Posterior | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Everything that affects the results, in canonical form (for the hash and manifest)."""
@@ -168,6 +175,7 @@ class Experiment:
             "parameters": {f.path: f.spec() for f in self.factors},
             "outcomes": {o.name: o.spec() for o in self.outcomes},
             "series": list(self.series),
+            **({"uncertainty": self.uncertainty.spec()} if self.uncertainty else {}),
         }
 
     def hash(self, version: str) -> str:
@@ -218,6 +226,8 @@ class Experiment:
                  for p, r in zip(points.tolist(), reps.tolist(), strict=True)]
         ids = pd.DataFrame({"run": np.arange(points.size), "point": points,
                             "replication": reps, "seed": np.array(seeds, dtype="int64")})
+        if self.uncertainty is not None:
+            ids["parameter_set"] = reps // RUNS_PER_SET
         return pd.concat([ids, design.iloc[points].reset_index(drop=True)], axis=1)
 
 
@@ -281,7 +291,7 @@ def _load(path: Path) -> Experiment:
         origin=where, scenario_ref=top["scenario"], scenario=scenario, fixed=fixed,
         seed=top["seed"], replications=top["replications"], weeks=weeks, method=method,
         samples=samples, levels=levels, common_seeds=common, factors=factors,
-        outcomes=outcomes, series=series)
+        outcomes=outcomes, series=series, uncertainty=uncertainty_of(top["uncertainty"]))
 
 
 def reject_unknown_keys(data: Mapping[str, Any], schema: Mapping[str, Any], where: str,

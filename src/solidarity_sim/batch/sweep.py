@@ -122,6 +122,8 @@ class SweepFolder:
                               version=version)
         factors = [pa.field(f.path, ARROW_TYPES[f.kind]) for f in experiment.factors]
         identity = [pa.field(c, pa.int64()) for c in RUN_COLUMNS]
+        if experiment.uncertainty is not None:
+            identity.append(pa.field("parameter_set", pa.int64()))
         self.run_schema = pa.schema([
             *identity, *factors, *(pa.field(o.name, pa.float64()) for o in experiment.outcomes),
             pa.field("seconds", pa.float64()), pa.field("worker", pa.string())])
@@ -195,10 +197,20 @@ def identity(point: dict[str, Any]) -> dict[str, int]:
 
 
 def make_tasks(experiment: Experiment, runs: pd.DataFrame) -> list[RunTask]:
-    """The tasks of some of an experiment's runs (rows of :meth:`Experiment.runs`)."""
+    """The tasks of some of an experiment's runs (rows of :meth:`Experiment.runs`).
+
+    Under parameter uncertainty a run's values are its posterior set's, then its design
+    point's (the factors win).
+    """
     factors = [f.path for f in experiment.factors]
-    return [RunTask(int(r["run"]), int(r["seed"]), {p: r[p] for p in factors},
-                    experiment.scenario, experiment.outcomes, experiment.series)
+    post = experiment.uncertainty
+
+    def values(r: dict[str, Any]) -> dict[str, Any]:
+        own = {p: r[p] for p in factors}
+        return own if post is None else {**post.overrides(int(r["replication"])), **own}
+
+    return [RunTask(int(r["run"]), int(r["seed"]), values(r), experiment.scenario,
+                    experiment.outcomes, experiment.series)
             for r in runs.to_dict("records")]
 
 

@@ -31,7 +31,8 @@ from ..results.files import why
 from ..versions import package_version
 
 COMMANDS = ("run", "scenarios", "sweep", "analyze", "schema", "check", "compare", "explore",
-            "frontier", "optimise", "app", "validate", "calibrate", "reproduce")
+            "frontier", "optimise", "app", "validate", "calibrate", "policy_sensitivity",
+            "reproduce")
 """Modules of this package that register a subcommand, in the order ``--help`` lists them."""
 
 

@@ -1,14 +1,20 @@
-"""``solidarity-sim calibrate``: rejection ABC of the uncertain base rates against P1-P3.
+"""``solidarity-sim calibrate``: a posterior by screening and ABC-SMC, or rejection ABC.
 
-The targets P1-P3 are the reference facts of ``docs/sources.md`` ('Reference facts').
+The default file (``experiments/posterior.toml``, a file with an ``[smc]`` table) screens every
+assumed parameter, fits the ones that matter by ABC-SMC (pyabc) and checks the posterior against
+every target of ``validate`` (:mod:`solidarity_sim.analysis.posterior_fit`). A calibration file
+with a ``[design]`` table (``experiments/calibration.toml``) runs the earlier rejection ABC of six
+base rates against P1-P3 (:mod:`solidarity_sim.analysis.calibration`).
 
-Exit status 0 when a candidate passes the verification (or, with ``--verify 0``, when some point
-is accepted), 1 otherwise, 2 on bad arguments or a bad calibration file.
+Exit status 0 when the posterior passes its predictive check (rejection ABC: when a candidate
+passes the verification, or some point is accepted with ``--verify 0``), 1 otherwise, 2 on bad
+arguments, a bad file, or without the ``abc`` extra.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +32,11 @@ if TYPE_CHECKING:
     import pandas as pd
 
 DEFAULT_VERIFY = 20
+DEFAULT_CHECK = 20
+SCREENING = "screening"
+"""Subfolder of --out holding the Morris screening (reused when the file is the same)."""
+CHECK = "check"
+"""Subfolder of --out holding the run store of the posterior predictive check."""
 DEFAULT_CANDIDATES = 5
 STORE = "store"
 """Subfolder of --out holding the calibration's runs (a run store: rerun to resume)."""
@@ -36,19 +47,24 @@ VERIFICATION = "verification"
 def register(subparsers) -> None:
     """Add the ``calibrate`` subcommand."""
     p = subparsers.add_parser(
-        "calibrate", help="calibrate the uncertain base rates against the empirical targets",
-        description="Draw Latin hypercubes from the priors of a calibration file (later waves "
-                    "from the region near the targets), run every point in the baseline and "
-                    "the pandemic scenario, and accept the points "
-                    "whose mean statistics all lie inside the target bands (rejection ABC). "
-                    "Prints the acceptance rate, the accepted region and whether the current "
-                    "defaults lie in it; verifies the accepted points nearest the band centres "
-                    "with the validation's calibration checks and recommends the best that "
-                    "passes. Writes tables and figures to --out. See docs/calibration.md.")
+        "calibrate", help="calibrate the model: a posterior of its uncertain parameters",
+        description="With a posterior file (default: experiments/posterior.toml): screen every "
+                    "assumed parameter (Morris), fit the ones that matter by ABC-SMC (pyabc) "
+                    "against the targets of validate, write the posterior (posterior.parquet "
+                    "and manifest.json: usable with --uncertainty), its figures and a posterior "
+                    "predictive check of every fitted and held-out target. Stop it at any time: "
+                    "the same command resumes after the last finished generation. With a "
+                    "rejection file (a [design] table, e.g. experiments/calibration.toml): "
+                    "Latin hypercubes and rejection ABC of the base rates against P1-P3. See "
+                    "docs/calibration.md.")
     p.add_argument("experiment", nargs="?",
-                   help="a calibration TOML file (default: experiments/calibration.toml)")
+                   help="a posterior or calibration TOML file (default: "
+                        "experiments/posterior.toml)")
     p.add_argument("--out", default="results/calibration", metavar="DIR",
                    help="output folder (default: results/calibration)")
+    p.add_argument("--check", type=whole_number("check replications", 0), default=DEFAULT_CHECK,
+                   metavar="N", help="posterior file: replications of the predictive check, "
+                                     f"at least 2, or 0 to skip (default: {DEFAULT_CHECK})")
     add_executor_options(p)
     p.add_argument("--samples", type=whole_number("sample count", 1), metavar="N",
                    help="design points per wave (default: the file's design.samples)")
@@ -66,9 +82,10 @@ def register(subparsers) -> None:
 
 
 def _check_arguments(args: argparse.Namespace) -> Path:
-    if args.verify == 1:
-        raise CommandError("--verify 1: a 95% interval needs at least 2 replications; give a "
-                           "whole number from 2 up, or 0 to skip the verification")
+    for option, value in (("--verify", args.verify), ("--check", args.check)):
+        if value == 1:
+            raise CommandError(f"{option} 1: a 95% interval needs at least 2 replications; "
+                               "give a whole number from 2 up, or 0 to skip it")
     check_executor_options(args)
     return Path(args.out)
 
@@ -79,14 +96,149 @@ def handle(args: argparse.Namespace) -> int:
 
     from ..analysis import calibration as c
     from ..batch.lock import writing
+    from ..model.scenario import read_toml
     from ..results.crate import write_crate
 
-    cal = c.load_calibration(args.experiment or c.bundled_calibration())
-    cal = cal.resized(args.samples, args.replications)
+    path = Path(args.experiment) if args.experiment else c.bundled_calibration().with_name(
+        "posterior.toml")
+    smc = "smc" in read_toml(path) if path.is_file() else False
+    if smc:
+        from ..analysis import posterior_fit as pf
+        from ..extras import require
+
+        require("abc", "calibrate with a posterior file (ABC-SMC)")
+        spec = pf.load_spec(path)
+    else:
+        cal = c.load_calibration(path).resized(args.samples, args.replications)
     with writing(out):
-        status = _calibrate(args, out, cal)
+        status = _posterior(args, out, spec) if smc else _calibrate(args, out, cal)
         write_crate(out)
     return status
+
+
+def _posterior(args: argparse.Namespace, out: Path, spec) -> int:
+    """Screen, fit and check a posterior into ``out`` (locked); print and write the results."""
+    from ..analysis import posterior_fit as pf
+    from ..analysis import validation
+    from ..batch.uncertainty import load_posterior
+    from ..versions import library_versions, package_version
+
+    started = time.perf_counter()
+    with open_executor(args) as executor:
+        print(f"{spec.name} ({spec.origin}) on {executor.describe()}", file=sys.stderr)
+        screen = pf.Screening.load(out / SCREENING, spec)
+        if screen is None:
+            with run_progress("screening") as progress:
+                screen = pf.screening(spec, executor=executor, progress=progress)
+            screen.save(out / SCREENING, spec)
+        print(f"screening: {len(screen.effects)} parameters, {len(screen.points)} Morris points "
+              f"({screen.seconds:.0f} s); enter the fit: {', '.join(screen.entered)}")
+        fit = pf.fit_smc(spec, screen.entered, out, executor=executor,
+                         progress=_generation_line)
+        print(f"ABC-SMC: {len(fit.generations)} generations, "
+              f"{int(fit.generations['simulations'].sum())} simulations; stopped: {fit.stopped}")
+        marginals = pf.marginals(fit.posterior, spec, fit.parameters)
+        pf.save_posterior(fit, spec, out, {
+            "version": package_version(), "libraries": library_versions(("pyabc", "SALib")),
+            "workers": executor.describe(), "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "status": pf.parameter_status(screen, marginals)})
+        check = None
+        if args.check:
+            with run_progress("predictive check") as progress:
+                check = validation.validate(
+                    pf.predictive_checks(spec.fixed.get("population.citizens")),
+                    replications=args.check, executor=executor,
+                    out=out / CHECK, progress=progress, uncertainty=load_posterior(out))
+    text = posterior_report(fit, marginals, check, time.perf_counter() - started)
+    print(text)
+    files = write_posterior(out, spec, screen, fit, marginals, check, text)
+    print(f"\nposterior and figures written to {out}/ ({', '.join(files)}); use it with "
+          f"--uncertainty posterior after copying posterior.parquet and manifest.json to the "
+          "package's posterior/ folder")
+    return 0 if check is None or check.passed else 1
+
+
+def _generation_line(row: dict) -> None:
+    """One line on standard error per finished ABC-SMC generation."""
+    print(f"  generation {int(row['t'])}: tolerance {row['epsilon']:.3g} band widths, "
+          f"{int(row['particles'])} of {int(row['simulations'])} simulations accepted "
+          f"({row['acceptance']:.0%}), effective sample size {row['ess']:.0f}",
+          file=sys.stderr, flush=True)
+
+
+def posterior_report(fit, marginals: pd.DataFrame, check, seconds: float) -> str:
+    """The generations, the marginals, the predictive check, in words and tables."""
+    import pandas as pd
+
+    from ..analysis import posterior_fit as pf
+    from ..analysis import validation
+
+    gens = fit.generations
+    lines = ["", "generations (tolerance: the largest excess of a statistic outside its band, in "
+                 "band widths):", validation.padded_table(gens.assign(
+                     epsilon=gens["epsilon"].map("{:.3g}".format),
+                     acceptance=gens["acceptance"].map("{:.1%}".format),
+                     ess=gens["ess"].map("{:.0f}".format)).astype(str)), "",
+             f"posterior: {len(fit.posterior)} weighted parameter sets; 90 % intervals "
+             f"(identified: under {pf.IDENTIFIED:.0%} of the prior's width):",
+             validation.padded_table(pd.DataFrame({
+                 "parameter": marginals["parameter"],
+                 "prior": [f"{a:.3g}-{b:.3g}" for a, b in zip(
+                     marginals["prior_low"], marginals["prior_high"], strict=True)],
+                 "median": marginals["median"].map("{:.3g}".format),
+                 "90% interval": [f"{a:.3g}-{b:.3g}" for a, b in zip(
+                     marginals["low"], marginals["high"], strict=True)],
+                 "share of prior": marginals["share_of_prior"].map("{:.0%}".format),
+                 "identified": marginals["identified"].map({True: "yes", False: "no"}),
+                 "default": marginals["default"].map("{:.3g}".format),
+                 "default inside": marginals["default_inside"].map({True: "yes",
+                                                                    False: "no"})}))]
+    best = pf.highest_weight_passing(fit.posterior, fit.parameters)
+    lines += ["", "highest-weight set whose own statistics meet every fitted target:",
+              "  " + " ".join(f"--set {k}={v:.3g}" for k, v in best.items())]
+    if check is not None:
+        table = check.table.assign(check=[
+            f"{name} [{'fitted' if name in pf.FITTED_CHECKS else 'held out'}]"
+            for name in check.table["check"]])
+        lines += ["", "posterior predictive check (intervals over posterior sets, two seeds "
+                      "each; a check passes when its interval lies in the band):",
+                  validation.text_table(table), "", validation.verdict(check.table)]
+    lines.append(f"\n{seconds / 60:.1f} minutes")
+    return "\n".join(lines)
+
+
+def write_posterior(out: Path, spec, screen, fit, marginals: pd.DataFrame, check, text: str
+                    ) -> list[str]:
+    """Write the tables, the report and the figures; return the file names."""
+    import matplotlib.pyplot as plt
+
+    from ..analysis import posterior_fit as pf
+    from ..results.files import save_figure, write_csv, write_text
+    from ..viz.posterior_plots import (
+        marginals_figure,
+        pairs_figure,
+        predictive_figure,
+        screening_figure,
+    )
+
+    tables = {"particles.csv": fit.posterior, "generations.csv": fit.generations,
+              "marginals.csv": marginals, "screening.csv": screen.effects}
+    if check is not None:
+        tables["check.csv"] = check.table.drop(columns=["fmt"])
+    for name, table in tables.items():
+        write_csv(table, out / name, index=False, float_format="%.6g")
+    write_text(out / "summary.md", f"# {spec.name}\n\n```text\n{text}\n```\n")
+    ranges = {p: (spec.priors[p].low, spec.priors[p].high) for p in fit.parameters}
+    figures = {"screening.png": screening_figure(screen.effects,
+                                                 spec.screening["threshold"]),
+               "marginals.png": marginals_figure(fit.posterior, marginals),
+               "pairs.png": pairs_figure(fit.posterior, fit.parameters, ranges)}
+    if check is not None:
+        figures["check.png"] = predictive_figure(check.table, set(pf.FITTED_CHECKS))
+    for name, fig in figures.items():
+        save_figure(fig, out / name, dpi=100)
+        plt.close(fig)
+    return ["posterior.parquet", "manifest.json", *tables, "summary.md", *figures]
 
 
 def _calibrate(args: argparse.Namespace, out: Path, cal) -> int:

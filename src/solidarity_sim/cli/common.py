@@ -66,6 +66,22 @@ def add_override_options(parser: argparse.ArgumentParser) -> None:
                              "csos.factors.meaning=0.8 (repeatable; see the keys below)")
 
 
+def add_uncertainty_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--uncertainty {none,posterior}``."""
+    parser.add_argument("--uncertainty", choices=("none", "posterior"), default=None,
+                        help="posterior: replication k runs with set k // 2 of the calibrated "
+                             "posterior (docs/calibration.md), so intervals hold parameter "
+                             "uncertainty as well as chance, with the share of variance from "
+                             "each; none (default): chance only")
+
+
+def uncertainty(args: argparse.Namespace, default: str | None = None):
+    """The posterior ``--uncertainty`` (else ``default``, an experiment file's) asks for."""
+    from ..batch.uncertainty import uncertainty_of
+
+    return uncertainty_of(args.uncertainty or default)
+
+
 def overrides(args: argparse.Namespace) -> dict:
     """The ``--set`` assignments (and ``--weeks``) as a dotted-path dict.
 

@@ -10,11 +10,13 @@ from . import CommandError
 from .common import (
     add_executor_options,
     add_override_options,
+    add_uncertainty_option,
     check_executor_options,
     output_folder,
     overrides,
     run_batch,
     start_workers_early,
+    uncertainty,
 )
 
 
@@ -42,6 +44,7 @@ def register(subparsers) -> None:
     p.add_argument("--max-replications", type=int, default=100,
                    help="the most replications --precision may run (default: 100)")
     add_override_options(p)
+    add_uncertainty_option(p)
     add_executor_options(p)
     p.add_argument("--out", help="output folder, resumed if it holds some runs of the same "
                                  "comparison (default: results/compare-A-vs-B...)")
@@ -98,17 +101,25 @@ def handle(args: argparse.Namespace) -> int:
 
     scenarios = resolve(args.scenarios, overrides=overrides(args), where="--set")
     precision = precision_of(args)
+    posterior = uncertainty(args)
     names = [s.name for s in scenarios]
     out = output_folder(args.out or Path("results") / ("compare-" + "-vs-".join(names)))
     with writing(out):
-        return _compare(args, scenarios, precision, out)
+        return _compare(args, scenarios, precision, posterior, out)
 
 
-def _compare(args: argparse.Namespace, scenarios: list, precision: object, out: Path) -> int:
+def _compare(args: argparse.Namespace, scenarios: list, precision: object, posterior: object,
+             out: Path) -> int:
     """Run the comparison into ``out`` (locked), print its table, write its files."""
     from ..analysis.comparison import OUTCOMES, comparison_store, run_comparison, spending_gaps
     from ..results.crate import load_library, write_crate
-    from ..viz.report import headline_table, pairs_table, write_report
+    from ..viz.report import (
+        headline_table,
+        interval_kind,
+        pairs_table,
+        variance_table,
+        write_report,
+    )
 
     load_library()  # with matplotlib, while the fork server starts the workers
 
@@ -119,11 +130,12 @@ def _compare(args: argparse.Namespace, scenarios: list, precision: object, out: 
             f"runs of {len(names)} scenarios in rounds from {args.replications} replications "
             f"until the paired intervals are narrow enough (at most {args.max_replications})")
     started = time.perf_counter()
+    spec = posterior.spec() if posterior is not None else None
     stored = len(comparison_store(out, scenarios, args.seed, args.replications,
-                                  precision).done())
+                                  precision, spec).done())
     comparison = run_batch(args, out, what, stored, lambda executor, progress: run_comparison(
         scenarios, replications=args.replications, seed=args.seed, executor=executor, out=out,
-        progress=progress, precision=precision))
+        progress=progress, precision=precision, uncertainty=posterior))
     if comparison is None:
         return 130
     elapsed = time.perf_counter() - started
@@ -137,6 +149,10 @@ def _compare(args: argparse.Namespace, scenarios: list, precision: object, out: 
     write_crate(out)
     summary = comparison.summary
     print(headline_table(summary))
+    print(f"\n{interval_kind(comparison)}")
+    if posterior is not None:
+        print(f"\nShare of the variance from parameters (the rest is chance):\n"
+              f"{variance_table(summary)}")
     pairs = pairs_table(pairwise(comparison.runs))
     if pairs:
         print(f"\nBetween the other scenarios (paired):\n{pairs}")

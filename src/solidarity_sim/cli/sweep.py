@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import signal
 import sys
 from pathlib import Path
 
 from .common import (
     add_executor_options,
+    add_uncertainty_option,
     check_executor_options,
     open_executor,
     start_workers_early,
+    uncertainty,
 )
 
 
@@ -24,6 +27,7 @@ def register(subparsers) -> None:
                     "interrupted sweep: only missing runs are computed.")
     p.add_argument("experiment", help="an experiment TOML file (see experiments/)")
     p.add_argument("--out", help="output folder (default: results/sweeps/NAME)")
+    add_uncertainty_option(p)
     add_executor_options(p)
     p.set_defaults(func=handle)
 
@@ -35,6 +39,8 @@ def handle(args: argparse.Namespace) -> int:
     from ..batch.experiment import load_experiment
 
     experiment = load_experiment(args.experiment)
+    if args.uncertainty is not None:  # the option wins over the file's `uncertainty`
+        experiment = dataclasses.replace(experiment, uncertainty=uncertainty(args))
     out = Path(args.out) if args.out else Path("results") / "sweeps" / experiment.name
 
     from ..batch.sweep import run_sweep
@@ -46,7 +52,8 @@ def handle(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _interrupt)  # batch systems stop jobs with SIGTERM
     with executor:
         print(f"{experiment.name}: {experiment.method} design into {out}/, "
-              f"{executor.describe()}")
+              f"{executor.describe()}"
+              + ("; replication r with posterior set r // 2" if experiment.uncertainty else ""))
         try:
             summary = run_sweep(experiment, out, executor)
         except KeyboardInterrupt:

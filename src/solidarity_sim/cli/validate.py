@@ -12,7 +12,15 @@ from pathlib import Path
 
 from ..extras import require
 from . import CommandError
-from .common import add_executor_options, check_executor_options, open_executor, run_progress, seed
+from .common import (
+    add_executor_options,
+    add_uncertainty_option,
+    check_executor_options,
+    open_executor,
+    run_progress,
+    seed,
+    uncertainty,
+)
 
 GROUPS = ("calibration", "dynamics", "factors", "limits")
 """The groups of checks (``validation.GROUPS``, repeated so that ``--help`` stays fast)."""
@@ -36,6 +44,7 @@ def register(subparsers) -> None:
                         "results/validation)")
     p.add_argument("--seed", type=seed, default=0,
                    help="seed from which the replication seeds derive (default: 0)")
+    add_uncertainty_option(p)
     add_executor_options(p)
     p.add_argument("--only", action="append", choices=GROUPS, metavar="GROUP",
                    help=f"run only this group of checks ({', '.join(GROUPS)}; repeatable)")
@@ -77,17 +86,23 @@ def _validate(args: argparse.Namespace, out: Path, validation) -> int:
     """Run the checks into ``out`` (locked), print the table, write it with figures."""
     groups = args.only or GROUPS
     checks = [c for c in validation.default_checks(args.citizens) if c.group in groups]
+    posterior = uncertainty(args)
+    spec = posterior.spec() if posterior is not None else None
     stored = len(validation.validation_store(out, validation.plan(checks), args.seed,
-                                             args.replications).done())
+                                             args.replications, uncertainty=spec).done())
     with open_executor(args) as executor, run_progress() as progress:
         print(f"running on {executor.describe()}, storing the runs in {out}/"
               + (f" ({stored} already stored: verified, not run again)" if stored else ""),
               file=sys.stderr)
         report = validation.validate(checks, replications=args.replications, seed=args.seed,
-                                     executor=executor, out=out, progress=progress)
+                                     executor=executor, out=out, progress=progress,
+                                     uncertainty=posterior)
     files = write(report, out)
     print(validation.text_table(report.table))
     print(f"\n{validation.verdict(report.table)}")
+    print("intervals: " + ("chance only" if posterior is None else
+                           "chance and parameter uncertainty (posterior sets, two seeds each; "
+                           "intervals over sets; 'from parameters': share of the variance)"))
     print(f"table and figures written to {out}/ ({', '.join(files)})")
     return 0 if report.passed else 1
 

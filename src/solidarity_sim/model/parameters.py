@@ -543,16 +543,37 @@ def defaults(tree: dict[str, Any] | None = None) -> dict[str, Any]:
     return out
 
 
+def calibration_status() -> dict[str, str]:
+    """Each parameter's status in the shipped calibration, by dotted path (empty without one).
+
+    Read from the bundled posterior's ``manifest.json`` (``solidarity-sim calibrate`` writes
+    it): calibrated (with its posterior interval), screened out (with its screening result),
+    sourced, or a scenario's input.
+    """
+    import json
+
+    from .bundled import bundled_path
+
+    folder = bundled_path("posterior")
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text()) if folder else {}
+    except (OSError, ValueError):
+        return {}
+    return dict(manifest.get("status", {}))
+
+
 def markdown_table() -> str:
     """Render every parameter as a Markdown table (the ODD parameter table)."""
-    rows = ["| parameter | default | unit | range | basis | meaning |", "|---|---|---|---|---|---|"]
+    rows = ["| parameter | default | unit | range | basis | calibration | meaning |",
+            "|---|---|---|---|---|---|---|"]
+    status = calibration_status()
     leaves = list(iter_params()) + [(f"crises[].{k}", p) for k, p in CRISIS_SCHEMA.items()]
     for path, p in leaves:
         if p.kind.startswith("list[") or path in ("name", "description"):
             continue
         default = f"`{p.default}`" if p.kind != "str" else f"`{p.default!r}`"
         rows.append(f"| `{path}` | {default} | {p.unit or '–'} | {p.allowed()} | {p.basis} "
-                    f"| {p.doc} |")
+                    f"| {status.get(path, '–')} | {p.doc} |")
     return "\n".join(rows)
 
 

@@ -18,19 +18,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .bundled import HERE, bundled_path
 from .checks import ScenarioError, check_value, unknown_key
 from .events import check_event_tables
 from .parameters import CRISIS_SCHEMA, SCHEMA, crisis_defaults, defaults
 from .town_size import check_town_size
 
 
-def bundled_dir() -> Path:
-    """Return the folder of bundled scenarios (inside the wheel, or the source tree)."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "scenarios", here.parents[2] / "scenarios"):
-        if candidate.is_dir():
-            return candidate
-    raise ScenarioError(f"the bundled scenarios folder is missing (looked in {here})")
+def bundled_dir(name: str = "scenarios") -> Path:
+    """Return a bundled folder (``scenarios``, ``posterior``): inside the wheel, or the tree.
+
+    Raises:
+        ScenarioError: It is missing.
+    """
+    folder = bundled_path(name)
+    if folder is None:
+        raise ScenarioError(f"the bundled {name} folder is missing (looked in {HERE.parent} "
+                            f"and {HERE.parents[2]})")
+    return folder
 
 
 def bundled_scenarios() -> dict[str, Path]:

@@ -110,6 +110,29 @@ def pairs_table(pairs: pd.DataFrame) -> str:
     return _text_table(cells)
 
 
+def interval_kind(comparison: Comparison) -> str:
+    """Which uncertainty the intervals hold, in one sentence."""
+    spec = comparison.uncertainty
+    if spec is None:
+        return ("Intervals: chance only (every run has the scenarios' own parameters; "
+                "replications differ only in their seeds).")
+    sets = -(-len(comparison.seeds) // spec["runs_per_set"])
+    return (f"Intervals: chance and parameter uncertainty (the calibrated posterior: "
+            f"{sets} parameter sets drawn from {spec['sets']}, {spec['runs_per_set']} seeds "
+            "each; intervals over sets).")
+
+
+def variance_table(summary: pd.DataFrame) -> str:
+    """Plain-text table: per outcome and scenario, the share of variance from parameters."""
+    reference = summary["scenario"].iloc[0]
+    cells = [["outcome", "scenario", "from parameters: values", f"of the difference from "
+              f"{reference}"]]
+    for r in summary.itertuples():
+        cells.append([r.outcome, r.scenario, _percent(r.parameter_share),
+                      "" if r.scenario == reference else _percent(r.diff_parameter_share)])
+    return _text_table(cells)
+
+
 def headline_table(summary: pd.DataFrame) -> str:
     """Plain-text table: each outcome and scenario, its mean and its paired difference."""
     reference = summary["scenario"].iloc[0]
@@ -406,9 +429,28 @@ def _how_to_read(comparison: Comparison) -> str:
         f"<b>paired</b> difference from <b>{escape(reference)}</b>, the reference, with its "
         f"95 % interval. When that interval does not contain 0 the cell says whether the "
         f"scenario did better or worse than the reference; otherwise the replications cannot "
-        f"tell the two apart. Intervals describe the model's randomness, not whether the "
-        f"model is right; with many outcomes some will look different by chance (about one "
-        f"in twenty). More replications give narrower intervals.</p>")
+        f"tell the two apart. Intervals describe the model's randomness (and, under "
+        f"parameter uncertainty, what calibration left unknown), not whether the model's "
+        f"rules are right; with many outcomes some will look different by chance (about one "
+        f"in twenty). More replications give narrower intervals.</p>"
+        f"<p><b>{escape(interval_kind(comparison))}</b></p>{_variance(comparison)}")
+
+
+def _variance(comparison: Comparison) -> str:
+    """Under parameter uncertainty: the share of each outcome's variance from parameters."""
+    if comparison.uncertainty is None:
+        return ""
+    summary = comparison.summary
+    reference = comparison.scenarios[0].name
+    rows = "".join(
+        f"<tr><td>{escape(r.label)}</td><td>{escape(r.scenario)}</td>"
+        f"<td class='num'>{_percent(r.parameter_share)}</td><td class='num'>"
+        f"{'' if r.scenario == reference else _percent(r.diff_parameter_share)}</td></tr>"
+        for r in summary.itertuples())
+    return ("<p>How much of the variance comes from the parameters (between posterior sets) "
+            "rather than chance (between the seeds of one set): of each scenario's values, and "
+            f"of its paired difference from {escape(reference)}.</p><table><tr><th>outcome</th>"
+            "<th>scenario</th><th>values</th><th>difference</th></tr>" + rows + "</table>")
 
 
 def figure_html(title: str, data: bytes, alt: str) -> str:

@@ -181,3 +181,34 @@ def sensitivity_figure(table: pd.DataFrame, method: str, labels: dict[str, str],
     if title:
         fig.suptitle(title)
     return fig
+
+
+def policy_sensitivity_figure(effects: pd.DataFrame, wins: pd.Series, label: str) -> Figure:
+    """Which assumptions move each policy's effect (Morris mu*), and how often each wins.
+
+    Args:
+        effects: One row per policy, outcome and factor with ``share`` (mu* over the largest
+            of that policy and outcome).
+        wins: Share of design points at which each policy is best on the first outcome.
+        label: That outcome's label.
+    """
+    grid = effects.pivot_table(index="factor", columns=["policy", "outcome"], values="share",
+                               sort=False, dropna=False).fillna(0.0)
+    grid = grid.loc[grid.max(axis=1).sort_values(ascending=True).index]
+    fig = Figure(figsize=(12, 0.3 * len(grid) + 2.4), layout="constrained")
+    left, right = fig.subfigures(1, 2, width_ratios=[3, 1])
+    ax = left.subplots()
+    image = ax.imshow(grid.to_numpy(), aspect="auto", cmap="viridis", vmin=0, vmax=1)
+    ax.set_yticks(range(len(grid)), [".".join(f.split(".")[-2:]) for f in grid.index],
+                  fontsize=8)
+    ax.set_xticks(range(grid.shape[1]), [f"{p}\n{o}" for p, o in grid.columns], rotation=60,
+                  ha="right", fontsize=7)
+    left.colorbar(image, ax=ax, label="mu* / largest mu* of that policy and outcome")
+    ax.set_title("Morris: what moves each policy's paired effect", fontsize=10)
+    bx = right.subplots()
+    bx.barh(list(wins.index), wins.to_numpy(), color="#1b6ca8")
+    bx.set_xlim(0, 1)
+    bx.set_xlabel("share of design points")
+    bx.set_title(f"best on {label}", fontsize=10)
+    bx.tick_params(axis="y", labelsize=8)
+    return fig
