@@ -463,7 +463,7 @@ class Fit:
     seconds: float
 
 
-def sampler_for(executor: Executor, workers: int):
+def sampler_for(executor: Executor):
     """The pyabc sampler on the project's executor: its process pool, its Dask client, or serial."""
     import pyabc
 
@@ -520,7 +520,7 @@ def fit_smc(spec: Spec, parameters: Sequence[str], out: str | Path, *,
         abc = pyabc.ABCSMC(ParticleModel(spec, tuple(parameters)), prior,
                            BandDistance(bands()), population_size=settings["population"],
                            transitions=pyabc.LocalTransition(k_fraction=LOCAL_FRACTION),
-                           sampler=sampler_for(engine, workers or 1))
+                           sampler=sampler_for(engine))
         if db.exists():
             abc.load(f"sqlite:///{db}", 1)
         else:
@@ -541,7 +541,6 @@ def _generations(abc, settings: Mapping[str, Any], start: float,
     the last generation's distances). ``progress`` hears of each finished generation through
     pyabc's "ABC" logger, which reports it.
     """
-    import logging
     from datetime import timedelta
 
     done = generations_table(abc.history)
